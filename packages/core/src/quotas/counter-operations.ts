@@ -1,0 +1,159 @@
+import type { MemoryState, Reply, StoreOperation } from '../store/store.js';
+
+/**
+ * The three atomic steps of the fixed-window quotas, each as a Lua function and as the same
+ * step in memory. A counter is a hash `{ u: used, r: refunded }` at `<base>:<slot>`, where the
+ * script derives the slot from the decision time, so the server's clock can decide the window.
+ */
+
+interface Counter {
+  u: number;
+  r: number;
+}
+
+const SLOT_LUA = `
+local function slot_key(base, t, window, shift)
+  return base .. ':' .. string.format('%d', math.floor((t - shift) / window))
+end
+local function ttl_ms(t, now, window, shift, grace)
+  local next_start = (math.floor((t - shift) / window) + 1) * window + shift
+  return math.ceil((next_start + grace) * 1000 - now)
+end`;
+
+function slotKey(base: string, t: number, window: number, shift: number): string {
+  return `${base}:${Math.floor((t - shift) / window)}`;
+}
+
+function ttlMs(t: number, now: number, window: number, shift: number, grace: number): number {
+  const nextStart = (Math.floor((t - shift) / window) + 1) * window + shift;
+  return Math.ceil((nextStart + grace) * 1000 - now);
+}
+
+/**
+ * Checks every quota and, when none is exceeded and quantity > 0, counts all of them.
+ *
+ * KEYS[i]: counter base of quota i.
+ * ARGV: quantity, grace seconds, then per quota: limit (-1: unlimited), window s, shift s.
+ * Reply: `{ now in microseconds, 1-based index of each exceeded quota... }`.
+ */
+export const decideOperation: StoreOperation = {
+  name: 'sluice_quotas_decide',
+  lua: `${SLOT_LUA}
+local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
+local t = now / 1000
+local reply = { math.floor(now * 1000) }
+local counters = {}
+for i = 1, #keys do
+  local limit, window, shift = tonumber(argv[3 * i]), tonumber(argv[3 * i + 1]), tonumber(argv[3 * i + 2])
+  local key = slot_key(keys[i], t, window, shift)
+  counters[i] = { key, ttl_ms(t, now, window, shift, grace) }
+  if limit >= 0 then
+    local v = redis.call('HMGET', key, 'u', 'r')
+    local used = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0)
+    if (quantity > 0 and used + quantity > limit) or (quantity == 0 and used >= limit) then
+      reply[#reply + 1] = i
+    end
+  end
+end
+if #reply == 1 and quantity > 0 then
+  for i = 1, #keys do
+    redis.call('HINCRBY', counters[i][1], 'u', quantity)
+    redis.call('PEXPIRE', counters[i][1], counters[i][2])
+  end
+end
+return reply`,
+  memory(state, keys, args, now) {
+    const quantity = args[0] as number;
+    const grace = args[1] as number;
+    const t = now / 1000;
+    const reply: Reply[] = [Math.floor(now * 1000)];
+    const counters: Array<Counter | undefined> = [];
+    for (let i = 0; i < keys.length; i++) {
+      const limit = args[3 * i + 2] as number;
+      const window = args[3 * i + 3] as number;
+      const shift = args[3 * i + 4] as number;
+      const counter = state.get<Counter>(slotKey(keys[i]!, t, window, shift));
+      counters.push(counter);
+      if (limit < 0) continue;
+      const used = counter === undefined ? 0 : counter.u - counter.r;
+      if (quantity > 0 ? used + quantity > limit : used >= limit) reply.push(i + 1);
+    }
+    if (reply.length === 1 && quantity > 0) {
+      for (let i = 0; i < keys.length; i++) {
+        const window = args[3 * i + 3] as number;
+        const shift = args[3 * i + 4] as number;
+        const counter = counters[i] ?? { u: 0, r: 0 };
+        counter.u += quantity;
+        state.set(
+          slotKey(keys[i]!, t, window, shift),
+          counter,
+          ttlMs(t, now, window, shift, grace),
+        );
+      }
+    }
+    return reply;
+  },
+};
+
+/**
+ * Adds `quantity` to the refund counter of every quota.
+ *
+ * KEYS[i]: counter base of quota i.
+ * ARGV: quantity, grace seconds, then per quota: window s, shift s.
+ * Reply: now in microseconds.
+ */
+export const refundOperation: StoreOperation = {
+  name: 'sluice_quotas_refund',
+  lua: `${SLOT_LUA}
+local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
+local t = now / 1000
+for i = 1, #keys do
+  local window, shift = tonumber(argv[2 * i + 1]), tonumber(argv[2 * i + 2])
+  local key = slot_key(keys[i], t, window, shift)
+  redis.call('HINCRBY', key, 'r', quantity)
+  redis.call('PEXPIRE', key, ttl_ms(t, now, window, shift, grace))
+end
+return math.floor(now * 1000)`,
+  memory(state, keys, args, now) {
+    const quantity = args[0] as number;
+    const grace = args[1] as number;
+    const t = now / 1000;
+    for (let i = 0; i < keys.length; i++) {
+      const window = args[2 * i + 2] as number;
+      const shift = args[2 * i + 3] as number;
+      const key = slotKey(keys[i]!, t, window, shift);
+      const counter = state.get<Counter>(key) ?? { u: 0, r: 0 };
+      counter.r += quantity;
+      state.set(key, counter, ttlMs(t, now, window, shift, grace));
+    }
+    return Math.floor(now * 1000);
+  },
+};
+
+/**
+ * Reads `used - refunded` of every quota's current window.
+ *
+ * KEYS[i]: counter base of quota i.
+ * ARGV: per quota: window s, shift s.
+ * Reply: `{ usage of quota 1, usage of quota 2, ... }`.
+ */
+export const usageOperation: StoreOperation = {
+  name: 'sluice_quotas_usage',
+  lua: `${SLOT_LUA}
+local t = now / 1000
+local reply = {}
+for i = 1, #keys do
+  local v = redis.call('HMGET', slot_key(keys[i], t, tonumber(argv[2 * i - 1]), tonumber(argv[2 * i])), 'u', 'r')
+  reply[i] = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0)
+end
+return reply`,
+  memory(state: MemoryState, keys, args, now) {
+    const t = now / 1000;
+    return keys.map((base, i) => {
+      const counter = state.get<Counter>(
+        slotKey(base, t, args[2 * i] as number, args[2 * i + 1] as number),
+      );
+      return counter === undefined ? 0 : counter.u - counter.r;
+    });
+  },
+};

@@ -1,0 +1,109 @@
+import { InvalidConfiguration } from '../errors.js';
+import { integerAtLeast, nonEmptyString, oneOf } from '../validate.js';
+
+/** What a quota counts per: the whole organization, one project, or one public key. */
+export type QuotaScope = 'organization' | 'project' | 'key';
+
+/** The scopes a {@link QuotaConfig} may name. */
+export const QUOTA_SCOPES: readonly QuotaScope[] = ['organization', 'project', 'key'];
+
+/**
+ * One fixed-window quota, as Sentry and Relay define it.
+ *
+ * @example
+ * ```ts
+ * const perProject: QuotaConfig = { id: 'p', scope: 'project', limit: 100, windowSeconds: 60,
+ *   reasonCode: 'project_quota', categories: ['error'] };
+ * ```
+ */
+export interface QuotaConfig {
+  /** Counter id, e.g. `p` or `o`; quotas with the same id and scope share a counter. */
+  id: string;
+  /** What the quota counts per. @default 'organization' */
+  scope?: QuotaScope;
+  /** Applies only when it matches the request's organization, project or key id (compared as strings). */
+  scopeId?: string;
+  /** Data categories it applies to; absent or empty: all. */
+  categories?: string[];
+  /** `null`: unlimited but counted; `0`: reject all without a store call; `> 0`: enforced. */
+  limit: number | null;
+  /** Window length in whole seconds; must be > 0 unless `limit` is 0. */
+  windowSeconds: number;
+  /** Machine-readable reason of a refusal, e.g. `project_quota`; required unless `limit` is null. */
+  reasonCode?: string;
+}
+
+/** The project a request belongs to. */
+export interface Project {
+  /** Project id. */
+  id: string | number;
+  /** Id of the organization that owns the project. */
+  organizationId: string | number;
+}
+
+/** A quota *setting* as the seed read it: 0, null or undefined mean "not configured". */
+export interface QuotaSetting {
+  /** Units per window; 0, null or undefined: not configured (unlimited, still counted). */
+  limit?: number | null;
+  /** Window length in whole seconds. */
+  windowSeconds: number;
+}
+
+/**
+ * The per-project quota of a setting: id `p`, reason `project_quota`, scoped to the project.
+ * A limit of 0, null or undefined means "not configured" and becomes `limit: null`.
+ */
+export function projectQuota(project: Project, setting: QuotaSetting): QuotaConfig {
+  return {
+    id: 'p',
+    scope: 'project',
+    scopeId: String(project.id),
+    limit: setting.limit ? setting.limit : null,
+    windowSeconds: setting.windowSeconds,
+    reasonCode: 'project_quota',
+  };
+}
+
+/**
+ * The per-organization quota of a setting: id `o`, reason `org_quota`, scoped to the
+ * project's organization. A limit of 0, null or undefined becomes `limit: null`.
+ */
+export function organizationQuota(project: Project, setting: QuotaSetting): QuotaConfig {
+  return {
+    id: 'o',
+    scope: 'organization',
+    scopeId: String(project.organizationId),
+    limit: setting.limit ? setting.limit : null,
+    windowSeconds: setting.windowSeconds,
+    reasonCode: 'org_quota',
+  };
+}
+
+/** Throws {@link InvalidConfiguration}, naming `path`, unless `quota` is a valid {@link QuotaConfig}. */
+export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
+  if (quota === null || typeof quota !== 'object') {
+    throw new InvalidConfiguration(path, quota, 'a QuotaConfig object');
+  }
+  const { limit } = quota;
+  if (limit !== null) integerAtLeast(`${path}.limit`, limit, 0);
+  if (limit !== 0) {
+    nonEmptyString(`${path}.id`, quota.id);
+    integerAtLeast(`${path}.windowSeconds`, quota.windowSeconds, 1);
+  }
+  if (limit !== null) nonEmptyString(`${path}.reasonCode`, quota.reasonCode);
+  if (quota.scope !== undefined) oneOf(`${path}.scope`, quota.scope, QUOTA_SCOPES);
+  if (
+    quota.scopeId !== undefined &&
+    typeof quota.scopeId !== 'string' &&
+    typeof quota.scopeId !== 'number'
+  ) {
+    throw new InvalidConfiguration(`${path}.scopeId`, quota.scopeId, 'a string');
+  }
+  const { categories } = quota;
+  if (
+    categories !== undefined &&
+    (!Array.isArray(categories) || !categories.every((c) => typeof c === 'string'))
+  ) {
+    throw new InvalidConfiguration(`${path}.categories`, categories, 'an array of strings');
+  }
+}

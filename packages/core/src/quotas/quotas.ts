@@ -1,0 +1,257 @@
+import { InvalidConfiguration } from '../errors.js';
+import { keyPart } from '../store/key-parts.js';
+import type { Reply, Store } from '../store/store.js';
+import { integerAtLeast, nonNegativeNumber } from '../validate.js';
+import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
+import { type Project, type QuotaConfig, validateQuotaConfig } from './quota-config.js';
+import { type ExceededLimit, NotRateLimited, type RateLimit, RateLimited } from './rate-limit.js';
+import { secondsToNextWindow, windowShift } from './window.js';
+
+/** Grace, in seconds, a counter outlives its window, for clock drift between app and store. */
+export const DEFAULT_GRACE_SECONDS = 60;
+/** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
+export const REJECT_ALL_RETRY_AFTER = 60;
+
+/** Context passed to `getQuotas`. */
+export interface QuotaContext {
+  /** The requesting public key, when known. */
+  key?: string;
+}
+
+/** Options of {@link Quotas}. */
+export interface QuotasOptions {
+  /** Where counters live. */
+  store: Store;
+  /** The quotas that apply to a project (sync or async); called once per decision. */
+  getQuotas(project: Project, ctx: QuotaContext): QuotaConfig[] | Promise<QuotaConfig[]>;
+  /** Seconds a counter outlives its window. @default 60 */
+  graceSeconds?: number;
+}
+
+/** Options of one {@link Quotas.isRateLimited} or {@link Quotas.refund} call. */
+export interface QuotaCallOptions {
+  /** The requesting public key, for key-scoped quotas. */
+  key?: string;
+  /** Data category of the request; absent: only quotas without categories apply. */
+  category?: string;
+  /** Units to count. @default 1 (0 = check only) */
+  quantity?: number;
+  /** Decision time in seconds since the epoch; absent: the store's clock. */
+  timestamp?: number;
+}
+
+/** One line of {@link Quotas.getUsage}. */
+export interface QuotaUsage {
+  /** The quota. */
+  quota: QuotaConfig;
+  /** `used - refunded` in the current window; null for a quota that is not counted (limit 0). */
+  used: number | null;
+}
+
+interface Counted {
+  quota: QuotaConfig;
+  base: string;
+  shift: number;
+}
+
+/**
+ * Fixed-window project and organization quotas, Sentry's model: every request is checked
+ * against all the quotas that apply to it in one atomic store step, all-or-nothing.
+ *
+ * @example
+ * ```ts
+ * const quotas = new Quotas({ store: new MemoryStore(), getQuotas: (project) => [
+ *   projectQuota(project, { limit: 100, windowSeconds: 60 }),
+ *   organizationQuota(project, { limit: 1000, windowSeconds: 60 }),
+ * ] });
+ * const result = await quotas.isRateLimited({ id: 42, organizationId: 7 }, { category: 'error' });
+ * if (result.isLimited) console.log(result.reasonCode, result.retryAfter);
+ * ```
+ */
+export class Quotas {
+  /** Where counters live. */
+  readonly store: Store;
+  /** Seconds a counter outlives its window. */
+  readonly graceSeconds: number;
+  readonly #getQuotas: QuotasOptions['getQuotas'];
+
+  constructor(options: QuotasOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidConfiguration('options', options, 'an options object');
+    }
+    if (options.store === null || typeof options.store?.run !== 'function') {
+      throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
+    }
+    if (typeof options.getQuotas !== 'function') {
+      throw new InvalidConfiguration('getQuotas', options.getQuotas, 'a function');
+    }
+    this.store = options.store;
+    this.#getQuotas = options.getQuotas;
+    this.graceSeconds = nonNegativeNumber(
+      'graceSeconds',
+      options.graceSeconds ?? DEFAULT_GRACE_SECONDS,
+    );
+  }
+
+  /**
+   * Checks the request against every quota that applies and, unless one is exceeded, counts
+   * `quantity` against all of them. A refusal counts nothing.
+   */
+  async isRateLimited(project: Project, opts: QuotaCallOptions = {}): Promise<RateLimit> {
+    const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
+    const timestampMs = toMs(opts.timestamp);
+    const quotas = await this.#applicable(project, opts, true);
+    const rejectAll = quotas.filter((q) => q.limit === 0);
+    if (rejectAll.length > 0) return rejectAllLimit(rejectAll);
+    if (quotas.length === 0) return new NotRateLimited();
+
+    const counted = this.#counted(project, quotas, opts.key);
+    const keys: string[] = [];
+    const args: (string | number)[] = [quantity, this.graceSeconds];
+    for (const { quota, base, shift } of counted) {
+      keys.push(base);
+      args.push(quota.limit ?? -1, quota.windowSeconds, shift);
+    }
+    const reply = (await this.store.run(decideOperation, { keys, args, timestampMs })) as number[];
+    if (reply.length === 1) return new NotRateLimited();
+    return exceededLimit(counted, reply);
+  }
+
+  /** Gives `quantity` back to every counted quota that applies to the category. */
+  async refund(project: Project, opts: QuotaCallOptions = {}): Promise<void> {
+    const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
+    const timestampMs = toMs(opts.timestamp);
+    const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
+    if (quotas.length === 0 || quantity === 0) return;
+    const counted = this.#counted(project, quotas, opts.key);
+    const args: (string | number)[] = [quantity, this.graceSeconds];
+    for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
+    await this.store.run(refundOperation, { keys: counted.map((c) => c.base), args, timestampMs });
+  }
+
+  /** `used - refunded` of every quota that applies to the project (or key), in its current window. */
+  async getUsage(
+    project: Project,
+    opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
+  ): Promise<QuotaUsage[]> {
+    const timestampMs = toMs(opts.timestamp);
+    const quotas = await this.#applicable(project, opts, false);
+    const trackable = quotas.filter((q) => q.limit !== 0);
+    let usage: Reply[] = [];
+    if (trackable.length > 0) {
+      const counted = this.#counted(project, trackable, opts.key);
+      const args = counted.flatMap(({ quota, shift }) => [quota.windowSeconds, shift]);
+      const keys = counted.map((c) => c.base);
+      usage = (await this.store.run(usageOperation, { keys, args, timestampMs })) as Reply[];
+    }
+    let next = 0;
+    return quotas.map((quota) => ({
+      quota,
+      used: quota.limit === 0 ? null : (usage[next++] as number),
+    }));
+  }
+
+  async #applicable(
+    project: Project,
+    opts: QuotaCallOptions,
+    byCategory: boolean,
+  ): Promise<QuotaConfig[]> {
+    if (project === null || typeof project !== 'object') {
+      throw new InvalidConfiguration('project', project, 'a { id, organizationId } object');
+    }
+    const context: QuotaContext = opts.key === undefined ? {} : { key: opts.key };
+    const quotas = await this.#getQuotas(project, context);
+    if (!Array.isArray(quotas)) {
+      throw new InvalidConfiguration('getQuotas()', quotas, 'an array of QuotaConfig');
+    }
+    const applicable: QuotaConfig[] = [];
+    for (let i = 0; i < quotas.length; i++) {
+      const quota = quotas[i]!;
+      validateQuotaConfig(quota, `getQuotas()[${i}]`);
+      if (byCategory && !matchesCategory(quota, opts.category)) continue;
+      if (scopeValue(quota, project, opts.key) !== undefined) applicable.push(quota);
+    }
+    return applicable;
+  }
+
+  #counted(project: Project, quotas: QuotaConfig[], key: string | undefined): Counted[] {
+    const org = keyPart(project.organizationId);
+    return quotas.map((quota) => {
+      const scope = quota.scope ?? 'organization';
+      const value = keyPart(scopeValue(quota, project, key)!);
+      return {
+        quota,
+        base: `${this.store.prefix}:q:{${org}}:${keyPart(quota.id)}:${scope[0]}:${value}:${quota.windowSeconds}`,
+        shift: windowShift(project.organizationId, quota.windowSeconds),
+      };
+    });
+  }
+}
+
+function toMs(timestamp: number | undefined): number | undefined {
+  if (timestamp === undefined) return undefined;
+  return nonNegativeNumber('timestamp', timestamp) * 1000;
+}
+
+function matchesCategory(quota: QuotaConfig, category: string | undefined): boolean {
+  const { categories } = quota;
+  if (categories === undefined || categories.length === 0) return true;
+  return category !== undefined && categories.includes(category);
+}
+
+/** The id the quota counts per for this request, or undefined when it does not apply. */
+function scopeValue(
+  quota: QuotaConfig,
+  project: Project,
+  key: string | undefined,
+): string | undefined {
+  const scope = quota.scope ?? 'organization';
+  const value =
+    scope === 'organization'
+      ? String(project.organizationId)
+      : scope === 'project'
+        ? String(project.id)
+        : key;
+  if (value === undefined) return undefined;
+  if (quota.scopeId !== undefined && String(quota.scopeId) !== value) return undefined;
+  return value;
+}
+
+function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
+  const first = quotas[0]!;
+  return new RateLimited({
+    retryAfter: REJECT_ALL_RETRY_AFTER,
+    reasonCode: first.reasonCode!,
+    reason: `Quota ${first.id ?? ''} rejects all requests`,
+    limits: quotas.map((q) => describeLimit(q, REJECT_ALL_RETRY_AFTER)),
+  });
+}
+
+function exceededLimit(counted: Counted[], reply: number[]): RateLimit {
+  const timestamp = reply[0]! / 1e6;
+  const limits: ExceededLimit[] = [];
+  let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
+  for (let i = 1; i < reply.length; i++) {
+    const { quota, shift } = counted[reply[i]! - 1]!;
+    const retryAfter = secondsToNextWindow(timestamp, quota.windowSeconds, shift);
+    limits.push(describeLimit(quota, retryAfter));
+    if (worst === undefined || retryAfter > worst.retryAfter) worst = { retryAfter, quota };
+  }
+  const { quota, retryAfter } = worst!;
+  return new RateLimited({
+    retryAfter,
+    reasonCode: quota.reasonCode!,
+    reason: `Quota ${quota.id} of ${quota.limit} per ${quota.windowSeconds}s (${quota.scope ?? 'organization'}) exceeded`,
+    limits,
+  });
+}
+
+function describeLimit(quota: QuotaConfig, retryAfter: number): ExceededLimit {
+  const limit: ExceededLimit = {
+    retryAfter,
+    categories: quota.categories ?? [],
+    scope: quota.scope ?? 'organization',
+  };
+  if (quota.reasonCode !== undefined) limit.reasonCode = quota.reasonCode;
+  return limit;
+}

@@ -1,0 +1,128 @@
+import { InvalidConfiguration } from '../errors.js';
+import { integerAtLeast } from '../validate.js';
+import type { MemoryState, Reply, Store, StoreCall, StoreOperation } from './store.js';
+
+/** Default bound on the number of keys a {@link MemoryStore} holds. */
+export const DEFAULT_MAX_KEYS = 1_000_000;
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most keys held at once; when full, the least recently written key is evicted (which resets
+   * that counter: watch {@link MemoryStore.evicted}).
+   * @default 1_000_000
+   */
+  maxKeys?: number;
+  /** Milliseconds since the epoch; inject one to control time in tests. @default Date.now */
+  clock?: () => number;
+  /** Prefix of every key. @default 'sluice' */
+  prefix?: string;
+}
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+/** Entries looked at per write to drop expired state without a timer. */
+const SWEEP_PER_WRITE = 2;
+
+/**
+ * The embedded default store: a bounded map with a clock, in this process only. Each operation
+ * runs as one synchronous step, so it is atomic within the process. Expired state is dropped
+ * as it is met and swept a little on every write; when `maxKeys` is reached the least recently
+ * written key is evicted and counted in {@link MemoryStore.evicted}.
+ *
+ * @example
+ * ```ts
+ * const quotas = new Quotas({ store: new MemoryStore({ maxKeys: 100_000 }), getQuotas });
+ * ```
+ */
+export class MemoryStore implements Store {
+  /** Prefix of every key. */
+  readonly prefix: string;
+  /** Most keys held at once. */
+  readonly maxKeys: number;
+  /** How many live keys were evicted because the store was full. */
+  evicted = 0;
+
+  readonly #entries = new Map<string, Entry>();
+  readonly #clock: () => number;
+  #now = 0;
+  readonly #state: MemoryState;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxKeys = integerAtLeast('maxKeys', options.maxKeys ?? DEFAULT_MAX_KEYS, 1);
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidConfiguration('clock', options.clock, 'a function returning milliseconds');
+    }
+    this.#clock = options.clock ?? Date.now;
+    this.prefix = options.prefix ?? 'sluice';
+    const entries = this.#entries;
+    this.#state = {
+      get: <T>(key: string): T | undefined => {
+        const entry = entries.get(key);
+        if (entry === undefined) return undefined;
+        if (entry.expiresAt <= this.#now) {
+          entries.delete(key);
+          return undefined;
+        }
+        return entry.value as T;
+      },
+      set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
+      ttl: (key) => {
+        const entry = entries.get(key);
+        return entry === undefined || entry.expiresAt <= this.#now
+          ? -1
+          : entry.expiresAt - this.#now;
+      },
+      delete: (key) => {
+        entries.delete(key);
+      },
+    };
+  }
+
+  /** Number of keys held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Runs one call of `operation` as one synchronous step. */
+  run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
+    try {
+      this.#now = this.#clock();
+      const now = call.timestampMs ?? this.#now;
+      return Promise.resolve(operation.memory(this.#state, call.keys, call.args, now));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Drops every key. */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #set(key: string, value: unknown, ttlMs: number): void {
+    const entries = this.#entries;
+    if (!(ttlMs > 0)) {
+      entries.delete(key);
+      return;
+    }
+    const expiresAt = this.#now + ttlMs;
+    // Re-inserting moves the key to the end: the map's order is least recently written first.
+    entries.delete(key);
+    entries.set(key, { value, expiresAt });
+    let swept = 0;
+    for (const [oldKey, entry] of entries) {
+      if (entries.size > this.maxKeys) {
+        entries.delete(oldKey);
+        if (entry.expiresAt > this.#now) this.evicted++;
+      } else if (swept++ < SWEEP_PER_WRITE && entry.expiresAt <= this.#now) {
+        entries.delete(oldKey);
+      } else {
+        break;
+      }
+    }
+  }
+}

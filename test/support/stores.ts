@@ -1,0 +1,71 @@
+import { MemoryStore, type Reply, type Store, type StoreOperation } from '@sluice/core';
+import { RedisStore } from '@sluice/core/redis';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, inject } from 'vitest';
+
+/** The stores every engine's contract suite runs against. */
+export const STORE_KINDS = ['memory', 'redis', 'cluster'] as const;
+/** One of {@link STORE_KINDS}. */
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** A fresh, isolated store per test, and ways to look at what it holds. */
+export interface StoreHarness {
+  readonly kind: StoreKind;
+  /** A store with a key prefix of its own; memory stores share `clock`. */
+  store(options?: { maxKeys?: number; timeoutMs?: number }): Store;
+  /** Milliseconds left before `key` expires, as the store sees it (-1: absent, -2 on Redis: absent). */
+  pttl(store: Store, key: string): Promise<number>;
+  /** Number of keys under the store's prefix. */
+  keyCount(store: Store): Promise<number>;
+  /** The ioredis client (Redis kinds). */
+  readonly client: Redis | Cluster | undefined;
+}
+
+const pttlOperation: StoreOperation = {
+  name: 'sluice_test_pttl',
+  lua: `return redis.call('PTTL', keys[1])`,
+  memory: (state, keys): Reply => state.ttl(keys[0]!),
+};
+
+let sequence = 0;
+
+/** Registers the hooks that connect to the kind's Redis and returns the harness. */
+export function useStore(kind: StoreKind): StoreHarness {
+  let client: Redis | Cluster | undefined;
+  beforeAll(async () => {
+    if (kind === 'redis') client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    if (kind === 'cluster')
+      client = new Cluster(inject('clusterNodes'), { redisOptions: { maxRetriesPerRequest: 1 } });
+  });
+  afterAll(async () => {
+    client?.disconnect();
+  });
+  return {
+    kind,
+    get client() {
+      return client;
+    },
+    store(options = {}) {
+      const prefix = `t${process.pid}x${++sequence}x${Math.random().toString(36).slice(2, 8)}`;
+      if (kind === 'memory') return new MemoryStore({ prefix, maxKeys: options.maxKeys });
+      return new RedisStore(client!, { prefix, timeoutMs: options.timeoutMs ?? 2000 });
+    },
+    async pttl(store, key) {
+      return (await store.run(pttlOperation, { keys: [key], args: [] })) as number;
+    },
+    async keyCount(store) {
+      if (store instanceof MemoryStore) return store.size;
+      const nodes = client instanceof Cluster ? client.nodes('master') : [client!];
+      let count = 0;
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', `${store.prefix}:*`, 'COUNT', 1000);
+          cursor = next;
+          count += keys.length;
+        } while (cursor !== '0');
+      }
+      return count;
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@sluice\/core$/, replacement: src('core/src/index.ts') },
+      { find: /^@sluice\/core\/redis$/, replacement: src('core/src/redis.ts') },
+      { find: /^@sluice\/(express|koa|fastify)$/, replacement: src('$1/src/index.ts') },
+    ],
+  },
+  test: {
+    globalSetup: ['./test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'stores', include: ['test/stores/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'packaging', include: ['test/packaging/**/*.test.ts'] } },
+    ],
+  },
+});
