@@ -43,6 +43,8 @@ export class MemoryStore implements Store {
   readonly prefix: string;
   /** Most keys held at once. */
   readonly maxKeys: number;
+  /** Always false: one map holds every key. */
+  readonly clustered = false;
   /** How many live keys were evicted because the store was full. */
   evicted = 0;
 

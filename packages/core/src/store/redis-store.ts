@@ -67,8 +67,9 @@ export class RedisStore implements Store {
   readonly maxBatch: number;
   /** The ioredis client. */
   readonly client: RedisClient;
+  /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
+  readonly clustered: boolean;
 
-  readonly #isCluster: boolean;
   readonly #scripts = new WeakMap<StoreOperation, BatchScript>();
   readonly #open = new Map<string, Batch>();
   #flushScheduled = false;
@@ -85,14 +86,14 @@ export class RedisStore implements Store {
     this.prefix = prefix;
     this.timeoutMs = positiveNumber('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.maxBatch = integerAtLeast('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1);
-    this.#isCluster = (client as { isCluster?: boolean }).isCluster === true;
+    this.clustered = (client as { isCluster?: boolean }).isCluster === true;
   }
 
   /** Runs one call of `operation` in the next batch of that operation. */
   run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
-      const slot = this.#isCluster ? calculateSlot(call.keys[0] ?? '') : 0;
-      const id = this.#isCluster ? `${operation.name}/${slot}` : operation.name;
+      const slot = this.clustered ? calculateSlot(call.keys[0] ?? '') : 0;
+      const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       let batch = this.#open.get(id);
       if (batch === undefined || batch.settled) {
         batch = this.#openBatch(operation);

@@ -60,6 +60,11 @@ export interface Store {
   /** Prefix of every key; engines put it first. */
   readonly prefix: string;
   /**
+   * True when keys with different hash tags may live on different nodes (Redis Cluster): one
+   * call must then keep to keys of one hash slot. False for a single Redis and for memory.
+   */
+  readonly clustered: boolean;
+  /**
    * Runs one call of `operation` atomically and resolves to its reply; rejects with
    * `StoreUnavailableError` when the store fails or misses its deadline.
    */
