@@ -1,5 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
-import { keyPart } from '../store/key-parts.js';
+import { hashTag, keyPart } from '../store/key-parts.js';
 import type { Reply, Store } from '../store/store.js';
 import { integerAtLeast, nonNegativeNumber } from '../validate.js';
 import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
@@ -175,13 +175,13 @@ export class Quotas {
   }
 
   #counted(project: Project, quotas: QuotaConfig[], key: string | undefined): Counted[] {
-    const org = keyPart(project.organizationId);
+    const tag = hashTag(project.organizationId);
     return quotas.map((quota) => {
       const scope = quota.scope ?? 'organization';
       const value = keyPart(scopeValue(quota, project, key)!);
       return {
         quota,
-        base: `${this.store.prefix}:q:{${org}}:${keyPart(quota.id)}:${scope[0]}:${value}:${quota.windowSeconds}`,
+        base: `${this.store.prefix}:q:${tag}:${keyPart(quota.id)}:${scope[0]}:${value}:${quota.windowSeconds}`,
         shift: windowShift(project.organizationId, quota.windowSeconds),
       };
     });

@@ -18,3 +18,13 @@ export function keyPart(id: string | number): string {
 export function isValidPrefix(prefix: unknown): prefix is string {
   return typeof prefix === 'string' && !/[{}]/.test(prefix);
 }
+
+/**
+ * A Redis Cluster hash tag for `id`: `{<escaped id>}`, never empty (Redis ignores `{}`, which
+ * would scatter the keys of one call over several slots). `%` alone cannot come from
+ * {@link keyPart}, so the empty id keeps a tag of its own.
+ */
+export function hashTag(id: string | number): string {
+  const part = keyPart(id);
+  return `{${part === '' ? '%' : part}}`;
+}
