@@ -32,3 +32,48 @@ export {
 } from './quotas/rate-limit.js';
 export { DEFAULT_MAX_KEYS, MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { MemoryState, Reply, Store, StoreCall, StoreOperation } from './store/store.js';
+
+// The concurrency limiter (DESIGN 2.3): a distributed semaphore with leases.
+import type {
+  AcquiredEvent,
+  ConcurrencyEvents,
+  LostEvent,
+  ReclaimedEvent,
+  ReleasedEvent,
+  SkippedEvent,
+  TimeoutEvent,
+  WaitedEvent,
+} from './concurrency/concurrency-events.js';
+import { ConcurrencyLimiter } from './concurrency/concurrency-limiter.js';
+import {
+  type AcquireOptions,
+  type ConcurrencyLimiterOptions,
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_RETRY_INTERVAL_SECONDS,
+  DEFAULT_WAIT_SECONDS,
+  type RunOptions,
+  type RunResult,
+} from './concurrency/concurrency-options.js';
+import type { Lease } from './concurrency/lease.js';
+
+export type {
+  AcquiredEvent,
+  AcquireOptions,
+  ConcurrencyEvents,
+  ConcurrencyLimiterOptions,
+  Lease,
+  LostEvent,
+  ReclaimedEvent,
+  ReleasedEvent,
+  RunOptions,
+  RunResult,
+  SkippedEvent,
+  TimeoutEvent,
+  WaitedEvent,
+};
+export {
+  ConcurrencyLimiter,
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_RETRY_INTERVAL_SECONDS,
+  DEFAULT_WAIT_SECONDS,
+};

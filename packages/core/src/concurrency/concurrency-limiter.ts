@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
+import { hashTag } from '../store/key-parts.js';
+import type { Store } from '../store/store.js';
+import type { ConcurrencyEvents } from './concurrency-events.js';
+import {
+  type AcquireOptions,
+  abortSignal,
+  type ConcurrencyLimiterOptions,
+  type ResolvedOptions,
+  type RunOptions,
+  type RunResult,
+  resolveOptions,
+  waitMs,
+} from './concurrency-options.js';
+import { holdWhile } from './holding.js';
+import { HeldLease, type Lease, type LeaseOwner } from './lease.js';
+import {
+  acquireOperation,
+  countOperation,
+  extendOperation,
+  releaseOperation,
+  resetOperation,
+} from './lease-operations.js';
+import { type LocalWaiters, localWaiters } from './local-waiters.js';
+import { type Attempt, waitForSlot } from './wait-for-slot.js';
+
+/**
+ * A distributed semaphore with leases: at most `limit` live leases per key, across every
+ * process sharing the store. A lease that is not released (crashed holder) expires after
+ * `leaseSeconds` of the store's clock and its slot is reclaimed by the next acquire, in the same
+ * atomic step. Release is by lease id and never frees another holder's slot.
+ *
+ * The honest promise: at most `limit` holders, except a holder that outlives its lease (a paused
+ * or partitioned process); such a holder's `extend()` resolves false.
+ *
+ * @example
+ * ```ts
+ * const limiter = new ConcurrencyLimiter(new RedisStore(redis), {
+ *   limit: 50, leaseSeconds: 300, waitSeconds: 60,
+ * });
+ * limiter.events.on('skipped', ({ key }) => metrics.incr('skipped_no_slot', { key }));
+ * const result = await limiter.run('snuba', (lease) => querySnuba({ signal: lease.signal }));
+ * if (!result.acquired) return; // no slot within 60 s: skip gracefully
+ * ```
+ */
+export class ConcurrencyLimiter {
+  /** Where the leases live. */
+  readonly store: Store;
+  /** Most live leases per key. */
+  readonly limit: number;
+  /** Seconds a lease lasts unless released or extended. */
+  readonly leaseSeconds: number;
+  /** Default seconds a call waits for a slot. */
+  readonly waitSeconds: number;
+  /** Longest pause between two attempts of a waiting call, in seconds. */
+  readonly retryIntervalSeconds: number;
+  /** Whether `run` extends its lease while `fn` runs, unless the call says otherwise. */
+  readonly autoExtend: boolean;
+  /**
+   * `acquired`, `released`, `waited`, `timeout`, `skipped`, `reclaimed` and `lost`; see
+   * {@link ConcurrencyEvents}.
+   */
+  readonly events = new EventEmitter<ConcurrencyEvents>();
+
+  readonly #options: ResolvedOptions;
+  readonly #waiters: LocalWaiters;
+  readonly #owner: LeaseOwner = {
+    release: (lease) => this.#release(lease),
+    extend: (lease) => this.#extend(lease),
+  };
+
+  constructor(store: Store, options: ConcurrencyLimiterOptions) {
+    if (store === null || typeof store !== 'object' || typeof store.run !== 'function') {
+      throw new InvalidConfiguration('store', store, 'a MemoryStore or RedisStore');
+    }
+    this.#options = resolveOptions(options);
+    this.store = store;
+    this.limit = this.#options.limit;
+    this.leaseSeconds = this.#options.leaseMs / 1000;
+    this.waitSeconds = this.#options.waitMs / 1000;
+    this.retryIntervalSeconds = this.#options.retryIntervalMs / 1000;
+    this.autoExtend = this.#options.autoExtend;
+    this.#waiters = localWaiters(store);
+  }
+
+  /**
+   * Takes a slot of `key`, waiting up to `waitSeconds` for one with jittered retries; resolves
+   * `null` when none came in time or `signal` aborted (the caller skips gracefully). Rejects with
+   * `StoreUnavailableError` when the store fails.
+   *
+   * @example
+   * ```ts
+   * const lease = await limiter.acquire(`org:${orgId}`, { waitSeconds: 10 });
+   * if (lease === null) return skip();
+   * try { await work(); } finally { await lease.release(); }
+   * ```
+   */
+  async acquire(key: string, opts: AcquireOptions = {}): Promise<Lease | null> {
+    const storeKey = this.#storeKey(key);
+    const wait =
+      opts.waitSeconds === undefined
+        ? this.#options.waitMs
+        : waitMs('waitSeconds', opts.waitSeconds);
+    const signal = abortSignal('signal', opts.signal);
+    if (signal?.aborted) return null;
+    const startedAt = performance.now();
+    const attempt = () => this.#attempt(key, storeKey, signal);
+    const first = await attempt();
+    if (first === 'aborted') return null;
+    if (!('expiresInMs' in first)) return this.#granted(first, 0);
+    if (wait === 0) return this.#timedOut(key, 0);
+    const lease = await waitForSlot({
+      attempt,
+      waiters: this.#waiters,
+      storeKey,
+      deadline: startedAt + wait,
+      signal,
+      retryIntervalMs: this.#options.retryIntervalMs,
+      expiresInMs: first.expiresInMs,
+    });
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.#emit('waited', { key, seconds, acquired: lease !== null });
+    if (lease !== null) return this.#granted(lease, seconds);
+    return signal?.aborted ? null : this.#timedOut(key, seconds);
+  }
+
+  /**
+   * Runs `fn` while holding a slot of `key` and releases it on every exit path: return, throw,
+   * or `signal` aborting while `fn` runs (the call then rejects with the signal's reason and
+   * `lease.signal` aborts, so `fn` can stop). Resolves `{ acquired: false }` without calling
+   * `fn` when no slot came. A failed release rejects the call, as a `finally` would.
+   *
+   * @example
+   * ```ts
+   * const result = await limiter.run('snuba', async (lease) => fetchProjections({ signal: lease.signal }),
+   *   { waitSeconds: 60 });
+   * if (!result.acquired) logger.warning('run_spike_projection.slot_not_acquired');
+   * ```
+   */
+  async run<T>(
+    key: string,
+    fn: (lease: Lease) => T | Promise<T>,
+    opts: RunOptions = {},
+  ): Promise<RunResult<T>> {
+    if (typeof fn !== 'function') throw new InvalidConfiguration('fn', fn, 'a function');
+    const autoExtend = opts.autoExtend ?? this.autoExtend;
+    if (typeof autoExtend !== 'boolean') {
+      throw new InvalidConfiguration('autoExtend', autoExtend, 'a boolean');
+    }
+    const lease = (await this.acquire(key, opts)) as HeldLease | null;
+    const { signal } = opts;
+    if (lease === null || signal?.aborted) {
+      await lease?.release();
+      this.#emit('skipped', { key, reason: signal?.aborted ? 'aborted' : 'timeout' });
+      return { acquired: false };
+    }
+    const extendEveryMs = autoExtend ? this.#options.leaseMs / 3 : undefined;
+    return { acquired: true, value: await holdWhile(lease, fn, { signal, extendEveryMs }) };
+  }
+
+  /**
+   * Live leases of `key`, across every process sharing the store.
+   *
+   * @example
+   * ```ts
+   * metrics.gauge('concurrent_queries', await limiter.inFlight('snuba'));
+   * ```
+   */
+  async inFlight(key: string): Promise<number> {
+    const keys = [this.#storeKey(key)];
+    return (await this.store.run(countOperation, { keys, args: [] })) as number;
+  }
+
+  /**
+   * Drops every lease of `key`, freeing all its slots at once (an operator's escape hatch). The
+   * dropped holders' `extend()` then resolves false and their `release()` frees nothing.
+   *
+   * @example
+   * ```ts
+   * await limiter.reset('snuba');
+   * ```
+   */
+  async reset(key: string): Promise<void> {
+    const storeKey = this.#storeKey(key);
+    await this.store.run(resetOperation, { keys: [storeKey], args: [] });
+    this.#waiters.wakeAll(storeKey);
+  }
+
+  #storeKey(key: string): string {
+    if (typeof key !== 'string') throw new InvalidConfiguration('key', key, 'a string');
+    return `${this.store.prefix}:c:${hashTag(key)}`;
+  }
+
+  /** One acquire step. */
+  async #attempt(key: string, storeKey: string, signal: AbortSignal | undefined): Promise<Attempt> {
+    const { limit, leaseMs } = this.#options;
+    const id = randomUUID();
+    let reply: number[];
+    try {
+      const call = { keys: [storeKey], args: [limit, leaseMs, id] };
+      reply = (await this.store.run(acquireOperation, call)) as number[];
+    } catch (error) {
+      // After a timeout the step may still run: give the id back, or its slot stays taken until
+      // the lease expires. Releasing an id that was never granted is harmless.
+      if (error instanceof StoreUnavailableError && error.timedOut) {
+        this.#forget(storeKey, id).catch(() => undefined);
+      }
+      throw error;
+    }
+    const [acquired, , reclaimed, expiresInMs] = reply;
+    if (reclaimed! > 0) this.#emit('reclaimed', { key, count: reclaimed! });
+    if (acquired !== 1) return { expiresInMs: expiresInMs! };
+    if (signal?.aborted) {
+      await this.#forget(storeKey, id);
+      return 'aborted';
+    }
+    return new HeldLease(this.#owner, { key, storeKey, id, inFlight: reply[1]! });
+  }
+
+  #granted(lease: HeldLease, waitedSeconds: number): Lease {
+    const { key, id, inFlightAtGrant: inFlight } = lease;
+    this.#emit('acquired', { key, id, inFlight, waitedSeconds });
+    return lease;
+  }
+
+  #timedOut(key: string, waitedSeconds: number): null {
+    this.#emit('timeout', { key, waitedSeconds });
+    return null;
+  }
+
+  async #release(lease: HeldLease): Promise<void> {
+    const call = { keys: [lease.storeKey], args: [lease.id] };
+    const [live, inFlight, reclaimed] = (await this.store.run(releaseOperation, call)) as number[];
+    this.#waiters.wake(lease.storeKey, live! + reclaimed!);
+    if (reclaimed! > 0) this.#emit('reclaimed', { key: lease.key, count: reclaimed! });
+    this.#emit('released', {
+      key: lease.key,
+      id: lease.id,
+      heldSeconds: (performance.now() - lease.grantedAt) / 1000,
+      expired: live !== 1,
+      inFlight: inFlight!,
+    });
+  }
+
+  async #extend(lease: HeldLease): Promise<boolean> {
+    const call = { keys: [lease.storeKey], args: [this.#options.leaseMs, lease.id] };
+    const renewed = (await this.store.run(extendOperation, call)) === 1;
+    if (!renewed) this.#emit('lost', { key: lease.key, id: lease.id });
+    return renewed;
+  }
+
+  /** Releases an id that was never handed to a caller, silently. */
+  async #forget(storeKey: string, id: string): Promise<void> {
+    await this.store.run(releaseOperation, { keys: [storeKey], args: [id] });
+    this.#waiters.wake(storeKey, 1);
+  }
+
+  #emit<E extends keyof ConcurrencyEvents>(event: E, payload: ConcurrencyEvents[E][0]): void {
+    const events: EventEmitter = this.events;
+    if (events.listenerCount(event) > 0) events.emit(event, payload);
+  }
+}

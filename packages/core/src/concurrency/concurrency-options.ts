@@ -1,0 +1,158 @@
+import { InvalidConfiguration } from '../errors.js';
+import { integerAtLeast, positiveNumber } from '../validate.js';
+
+/** Default lease length: a holder that never releases frees its slot after 5 minutes. */
+export const DEFAULT_LEASE_SECONDS = 300;
+/** Default wait for a slot: none, `acquire` answers at once. */
+export const DEFAULT_WAIT_SECONDS = 0;
+/** Default longest pause between two attempts of a waiting `acquire` (jittered). */
+export const DEFAULT_RETRY_INTERVAL_SECONDS = 1;
+/** Shortest lease, so a lease is at least one whole millisecond of the store's clock. */
+const MIN_LEASE_SECONDS = 0.001;
+
+/**
+ * Options of {@link ConcurrencyLimiter}.
+ *
+ * @example
+ * ```ts
+ * const options: ConcurrencyLimiterOptions = { limit: 50, leaseSeconds: 300, waitSeconds: 60 };
+ * ```
+ */
+export interface ConcurrencyLimiterOptions {
+  /** Most live leases per key: an integer of 1 or more. */
+  limit: number;
+  /**
+   * Seconds a lease lasts unless released or extended; a crashed holder's slot comes back after
+   * this long. Must be at least `retryIntervalSeconds`.
+   * @default 300
+   */
+  leaseSeconds?: number;
+  /**
+   * Seconds `acquire` and `run` wait for a slot before giving up; 0 answers at once, `Infinity`
+   * waits until the call's `signal` aborts.
+   * @default 0
+   */
+  waitSeconds?: number;
+  /**
+   * Longest pause, in seconds, between two attempts of a waiting call. Pauses start at an eighth
+   * of it and double up to it, each jittered, so waiters never spin the store. A release in this
+   * process wakes one local waiter at once.
+   * @default 1
+   */
+  retryIntervalSeconds?: number;
+  /**
+   * Whether `run` extends its lease every third of `leaseSeconds` while `fn` runs, for jobs that
+   * may outlast a lease. Overridable per `run` call.
+   * @default false
+   */
+  autoExtend?: boolean;
+}
+
+/**
+ * Options of one {@link ConcurrencyLimiter.acquire} call.
+ *
+ * @example
+ * ```ts
+ * const lease = await limiter.acquire('snuba', { waitSeconds: 5, signal: AbortSignal.timeout(2000) });
+ * ```
+ */
+export interface AcquireOptions {
+  /** Seconds to wait for a slot (0: answer at once, `Infinity`: until `signal`). @default the limiter's */
+  waitSeconds?: number;
+  /** Ends the wait at once; the call then resolves `null`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Options of one {@link ConcurrencyLimiter.run} call.
+ *
+ * @example
+ * ```ts
+ * await limiter.run('reports', buildReport, { waitSeconds: 30, autoExtend: true });
+ * ```
+ */
+export interface RunOptions extends AcquireOptions {
+  /** Extend the lease every third of `leaseSeconds` while `fn` runs. @default the limiter's */
+  autoExtend?: boolean;
+}
+
+/**
+ * What {@link ConcurrencyLimiter.run} resolves to: the function's value, or `acquired: false`
+ * when no slot came and the function was not called.
+ *
+ * @example
+ * ```ts
+ * const result: RunResult<number> = await limiter.run('k', async () => 42);
+ * if (result.acquired) console.log(result.value);
+ * ```
+ */
+export type RunResult<T> = { acquired: true; value: T } | { acquired: false };
+
+/** Options as the limiter uses them: validated, with defaults, in milliseconds. */
+export interface ResolvedOptions {
+  readonly limit: number;
+  readonly leaseMs: number;
+  readonly waitMs: number;
+  readonly retryIntervalMs: number;
+  readonly autoExtend: boolean;
+}
+
+/** Validates the constructor's options once and resolves their defaults. */
+export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidConfiguration('options', options, 'an options object with a `limit`');
+  }
+  const limit = integerAtLeast('limit', options.limit, 1);
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  if (typeof leaseSeconds !== 'number' || !Number.isFinite(leaseSeconds)) {
+    throw new InvalidConfiguration('leaseSeconds', leaseSeconds, 'a finite number of seconds');
+  }
+  if (leaseSeconds < MIN_LEASE_SECONDS) {
+    throw new InvalidConfiguration('leaseSeconds', leaseSeconds, 'at least 0.001 seconds');
+  }
+  const retryIntervalSeconds = positiveNumber(
+    'retryIntervalSeconds',
+    options.retryIntervalSeconds ?? DEFAULT_RETRY_INTERVAL_SECONDS,
+  );
+  if (leaseSeconds < retryIntervalSeconds) {
+    throw new InvalidConfiguration(
+      'leaseSeconds',
+      leaseSeconds,
+      `at least retryIntervalSeconds (${retryIntervalSeconds}), or waiters could miss every free slot`,
+    );
+  }
+  const autoExtend = options.autoExtend ?? false;
+  if (typeof autoExtend !== 'boolean') {
+    throw new InvalidConfiguration('autoExtend', autoExtend, 'a boolean');
+  }
+  return {
+    limit,
+    leaseMs: Math.round(leaseSeconds * 1000),
+    waitMs: waitMs('waitSeconds', options.waitSeconds ?? DEFAULT_WAIT_SECONDS),
+    retryIntervalMs: retryIntervalSeconds * 1000,
+    autoExtend,
+  };
+}
+
+/** Validates a wait in seconds (0, a positive number, or `Infinity`) and returns milliseconds. */
+export function waitMs(option: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new InvalidConfiguration(option, value, 'a number of seconds of 0 or more, or Infinity');
+  }
+  return value * 1000;
+}
+
+/** Validates an optional abort signal. */
+export function abortSignal(option: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const signal = value as AbortSignal | null;
+  if (
+    signal !== null &&
+    typeof signal === 'object' &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function'
+  ) {
+    return signal;
+  }
+  throw new InvalidConfiguration(option, value, 'an AbortSignal');
+}
