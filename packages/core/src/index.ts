@@ -77,3 +77,11 @@ export {
   DEFAULT_RETRY_INTERVAL_SECONDS,
   DEFAULT_WAIT_SECONDS,
 };
+
+// The sliding-window limiter (DESIGN 2.2): sentry-redis-tools' model, checked and used atomically.
+import { Quota, type QuotaOptions } from './sliding-window/quota.js';
+import type { GrantedQuota, RequestedQuota } from './sliding-window/requests.js';
+import { SlidingWindowRateLimiter } from './sliding-window/sliding-window-rate-limiter.js';
+
+export type { GrantedQuota, QuotaOptions, RequestedQuota };
+export { Quota, SlidingWindowRateLimiter };
