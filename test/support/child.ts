@@ -18,7 +18,11 @@ export function fixture(name: string): string {
  * Runs `file` (TypeScript, through tsx) in a separate Node process with `args` and `env`
  * added, and resolves when it exits. Fixtures import the sources by relative path.
  */
-export function runChild(file: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildRun> {
+export function runChild(
+  file: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
       env: { ...process.env, ...env },

@@ -2,8 +2,9 @@ import type { MemoryState, Reply, StoreOperation } from '../store/store.js';
 
 /**
  * The three atomic steps of the fixed-window quotas, each as a Lua function and as the same
- * step in memory. A counter is a hash `{ u: used, r: refunded }` at `<base>:<slot>`, where the
- * script derives the slot from the decision time, so the server's clock can decide the window.
+ * step in memory. On Redis a quota's window holds `<base>:<slot>` (used) and `<base>:<slot>:r`
+ * (refunded); in memory one entry `{ u, r }` at `<base>:<slot>`. The script derives the slot
+ * from the decision time, so the server's clock can decide the window.
  */
 
 interface Counter {
@@ -17,48 +18,65 @@ local function slot_key(base, t, window, shift)
 end
 local function ttl_ms(t, now, window, shift, grace)
   local next_start = (math.floor((t - shift) / window) + 1) * window + shift
-  return math.ceil((next_start + grace) * 1000 - now)
+  return math.floor((next_start + grace) * 1000 - now) + 1
 end`;
 
 function slotKey(base: string, t: number, window: number, shift: number): string {
   return `${base}:${Math.floor((t - shift) / window)}`;
 }
 
+/** Milliseconds until the window's next start plus grace, floored plus one (never 0), as the Lua. */
 function ttlMs(t: number, now: number, window: number, shift: number, grace: number): number {
   const nextStart = (Math.floor((t - shift) / window) + 1) * window + shift;
-  return Math.ceil((nextStart + grace) * 1000 - now);
+  return Math.floor((nextStart + grace) * 1000 - now) + 1;
 }
 
 /**
  * Checks every quota and, when none is exceeded and quantity > 0, counts all of them.
  *
- * KEYS[i]: counter base of quota i.
+ * KEYS[i]: counter base of quota i (the script reads `<base>:<slot>` and `<base>:<slot>:r`).
  * ARGV: quantity, grace seconds, then per quota: limit (-1: unlimited), window s, shift s.
  * Reply: `{ now in microseconds, 1-based index of each exceeded quota... }`.
  */
 export const decideOperation: StoreOperation = {
   name: 'sluice_quotas_decide',
-  lua: `${SLOT_LUA}
-local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
+  lua: `
+-- Hot path, written for Lua 5.1 without a JIT: arithmetic coerces the string arguments
+-- (no tonumber calls), x - x % 1 floors without a call, and a number concatenated into a key
+-- prints as an integer below 1e14.
+local quantity, grace = argv[1] + 0, argv[2] + 0
 local t = now / 1000
-local reply = { math.floor(now * 1000) }
-local counters = {}
+local names, ttls = {}, {}
 for i = 1, #keys do
-  local limit, window, shift = tonumber(argv[3 * i]), tonumber(argv[3 * i + 1]), tonumber(argv[3 * i + 2])
-  local key = slot_key(keys[i], t, window, shift)
-  counters[i] = { key, ttl_ms(t, now, window, shift, grace) }
+  local window, shift = argv[3 * i + 1] + 0, argv[3 * i + 2] + 0
+  local d = t - shift
+  local slot = (d - d % window) / window
+  local name = keys[i] .. ':' .. slot
+  names[2 * i - 1] = name
+  names[2 * i] = name .. ':r'
+  local ttl = ((slot + 1) * window + shift + grace) * 1000 - now
+  ttls[i] = ttl - ttl % 1 + 1
+end
+local values = redis.call('MGET', unpack(names))
+local reply = { now * 1000 - (now * 1000) % 1 }
+local exceeded = false
+for i = 1, #keys do
+  local limit = argv[3 * i] + 0
   if limit >= 0 then
-    local v = redis.call('HMGET', key, 'u', 'r')
-    local used = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0)
+    local used = (values[2 * i - 1] or 0) - (values[2 * i] or 0)
     if (quantity > 0 and used + quantity > limit) or (quantity == 0 and used >= limit) then
       reply[#reply + 1] = i
+      exceeded = true
     end
   end
 end
-if #reply == 1 and quantity > 0 then
+if not exceeded and quantity > 0 then
   for i = 1, #keys do
-    redis.call('HINCRBY', counters[i][1], 'u', quantity)
-    redis.call('PEXPIRE', counters[i][1], counters[i][2])
+    if values[2 * i - 1] then
+      redis.call('INCRBY', names[2 * i - 1], quantity)
+    else
+      redis.call('SET', names[2 * i - 1], quantity, 'PX', ttls[i])
+    end
   end
 end
 return reply`,
@@ -67,12 +85,13 @@ return reply`,
     const grace = args[1] as number;
     const t = now / 1000;
     const reply: Reply[] = [Math.floor(now * 1000)];
+    const names: string[] = [];
     const counters: Array<Counter | undefined> = [];
     for (let i = 0; i < keys.length; i++) {
       const limit = args[3 * i + 2] as number;
-      const window = args[3 * i + 3] as number;
-      const shift = args[3 * i + 4] as number;
-      const counter = state.get<Counter>(slotKey(keys[i]!, t, window, shift));
+      const name = slotKey(keys[i]!, t, args[3 * i + 3] as number, args[3 * i + 4] as number);
+      const counter = state.get<Counter>(name);
+      names.push(name);
       counters.push(counter);
       if (limit < 0) continue;
       const used = counter === undefined ? 0 : counter.u - counter.r;
@@ -80,15 +99,13 @@ return reply`,
     }
     if (reply.length === 1 && quantity > 0) {
       for (let i = 0; i < keys.length; i++) {
-        const window = args[3 * i + 3] as number;
-        const shift = args[3 * i + 4] as number;
-        const counter = counters[i] ?? { u: 0, r: 0 };
-        counter.u += quantity;
-        state.set(
-          slotKey(keys[i]!, t, window, shift),
-          counter,
-          ttlMs(t, now, window, shift, grace),
-        );
+        const ttl = ttlMs(t, now, args[3 * i + 3] as number, args[3 * i + 4] as number, grace);
+        const counter = counters[i];
+        if (counter === undefined) state.set(names[i]!, { u: quantity, r: 0 }, ttl);
+        else {
+          counter.u += quantity;
+          state.set(names[i]!, counter, ttl);
+        }
       }
     }
     return reply;
@@ -109,8 +126,8 @@ local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
 local t = now / 1000
 for i = 1, #keys do
   local window, shift = tonumber(argv[2 * i + 1]), tonumber(argv[2 * i + 2])
-  local key = slot_key(keys[i], t, window, shift)
-  redis.call('HINCRBY', key, 'r', quantity)
+  local key = slot_key(keys[i], t, window, shift) .. ':r'
+  redis.call('INCRBY', key, quantity)
   redis.call('PEXPIRE', key, ttl_ms(t, now, window, shift, grace))
 end
 return math.floor(now * 1000)`,
@@ -143,7 +160,8 @@ export const usageOperation: StoreOperation = {
 local t = now / 1000
 local reply = {}
 for i = 1, #keys do
-  local v = redis.call('HMGET', slot_key(keys[i], t, tonumber(argv[2 * i - 1]), tonumber(argv[2 * i])), 'u', 'r')
+  local key = slot_key(keys[i], t, tonumber(argv[2 * i - 1]), tonumber(argv[2 * i]))
+  local v = redis.call('MGET', key, key .. ':r')
   reply[i] = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0)
 end
 return reply`,

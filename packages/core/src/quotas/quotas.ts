@@ -97,13 +97,32 @@ export class Quotas {
    * Checks the request against every quota that applies and, unless one is exceeded, counts
    * `quantity` against all of them. A refusal counts nothing.
    */
-  async isRateLimited(project: Project, opts: QuotaCallOptions = {}): Promise<RateLimit> {
-    const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
-    const timestampMs = toMs(opts.timestamp);
-    const quotas = await this.#applicable(project, opts, true);
+  isRateLimited(project: Project, opts: QuotaCallOptions = {}): Promise<RateLimit> {
+    // No async/await: a synchronous getQuotas and the memory store answer in one microtask.
+    try {
+      const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
+      const timestampMs = toMs(opts.timestamp);
+      const quotas = this.#getQuotas(project, opts.key === undefined ? {} : { key: opts.key });
+      if (quotas instanceof Promise) {
+        return quotas.then((q) => this.#decide(project, opts, quantity, timestampMs, q));
+      }
+      return this.#decide(project, opts, quantity, timestampMs, quotas);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #decide(
+    project: Project,
+    opts: QuotaCallOptions,
+    quantity: number,
+    timestampMs: number | undefined,
+    configs: QuotaConfig[],
+  ): Promise<RateLimit> {
+    const quotas = applicable(project, opts, configs, true);
     const rejectAll = quotas.filter((q) => q.limit === 0);
-    if (rejectAll.length > 0) return rejectAllLimit(rejectAll);
-    if (quotas.length === 0) return new NotRateLimited();
+    if (rejectAll.length > 0) return Promise.resolve(rejectAllLimit(rejectAll));
+    if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
 
     const counted = this.#counted(project, quotas, opts.key);
     const keys: string[] = [];
@@ -112,9 +131,10 @@ export class Quotas {
       keys.push(base);
       args.push(quota.limit ?? -1, quota.windowSeconds, shift);
     }
-    const reply = (await this.store.run(decideOperation, { keys, args, timestampMs })) as number[];
-    if (reply.length === 1) return new NotRateLimited();
-    return exceededLimit(counted, reply);
+    return this.store.run(decideOperation, { keys, args, timestampMs }).then((reply) => {
+      const exceeded = reply as number[];
+      return exceeded.length === 1 ? new NotRateLimited() : exceededLimit(counted, exceeded);
+    });
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -156,22 +176,8 @@ export class Quotas {
     opts: QuotaCallOptions,
     byCategory: boolean,
   ): Promise<QuotaConfig[]> {
-    if (project === null || typeof project !== 'object') {
-      throw new InvalidConfiguration('project', project, 'a { id, organizationId } object');
-    }
-    const context: QuotaContext = opts.key === undefined ? {} : { key: opts.key };
-    const quotas = await this.#getQuotas(project, context);
-    if (!Array.isArray(quotas)) {
-      throw new InvalidConfiguration('getQuotas()', quotas, 'an array of QuotaConfig');
-    }
-    const applicable: QuotaConfig[] = [];
-    for (let i = 0; i < quotas.length; i++) {
-      const quota = quotas[i]!;
-      validateQuotaConfig(quota, `getQuotas()[${i}]`);
-      if (byCategory && !matchesCategory(quota, opts.category)) continue;
-      if (scopeValue(quota, project, opts.key) !== undefined) applicable.push(quota);
-    }
-    return applicable;
+    const configs = await this.#getQuotas(project, opts.key === undefined ? {} : { key: opts.key });
+    return applicable(project, opts, configs, byCategory);
   }
 
   #counted(project: Project, quotas: QuotaConfig[], key: string | undefined): Counted[] {
@@ -186,6 +192,29 @@ export class Quotas {
       };
     });
   }
+}
+
+/** The valid quotas of `configs` that apply to this request; throws on an invalid one. */
+function applicable(
+  project: Project,
+  opts: QuotaCallOptions,
+  configs: QuotaConfig[],
+  byCategory: boolean,
+): QuotaConfig[] {
+  if (project === null || typeof project !== 'object') {
+    throw new InvalidConfiguration('project', project, 'a { id, organizationId } object');
+  }
+  if (!Array.isArray(configs)) {
+    throw new InvalidConfiguration('getQuotas()', configs, 'an array of QuotaConfig');
+  }
+  const quotas: QuotaConfig[] = [];
+  for (let i = 0; i < configs.length; i++) {
+    const quota = configs[i]!;
+    validateQuotaConfig(quota, `getQuotas()[${i}]`);
+    if (byCategory && !matchesCategory(quota, opts.category)) continue;
+    if (scopeValue(quota, project, opts.key) !== undefined) quotas.push(quota);
+  }
+  return quotas;
 }
 
 function toMs(timestamp: number | undefined): number | undefined {

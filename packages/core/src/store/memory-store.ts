@@ -22,16 +22,20 @@ export interface MemoryStoreOptions {
 interface Entry {
   value: unknown;
   expiresAt: number;
+  /** Written since the eviction hand last passed it (the CLOCK algorithm's reference bit). */
+  recent: boolean;
 }
 
-/** Entries looked at per write to drop expired state without a timer. */
-const SWEEP_PER_WRITE = 2;
+/** Entries looked at per new key to drop expired state without a timer. */
+const SWEEP_PER_INSERT = 2;
 
 /**
  * The embedded default store: a bounded map with a clock, in this process only. Each operation
  * runs as one synchronous step, so it is atomic within the process. Expired state is dropped
- * as it is met and swept a little on every write; when `maxKeys` is reached the least recently
- * written key is evicted and counted in {@link MemoryStore.evicted}.
+ * as it is met and swept a little on every new key; when `maxKeys` is reached, a key not
+ * written since the eviction hand last passed it is evicted (CLOCK, the usual approximation of
+ * least-recently-used that costs no reordering per write) and counted in
+ * {@link MemoryStore.evicted}.
  *
  * @example
  * ```ts
@@ -52,6 +56,9 @@ export class MemoryStore implements Store {
   readonly #clock: () => number;
   #now = 0;
   readonly #state: MemoryState;
+  /** The entry of the last `get`, so the `set` that usually follows costs no second lookup. */
+  #lastKey: string | undefined;
+  #lastEntry: Entry | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxKeys = integerAtLeast('maxKeys', options.maxKeys ?? DEFAULT_MAX_KEYS, 1);
@@ -69,6 +76,8 @@ export class MemoryStore implements Store {
           entries.delete(key);
           return undefined;
         }
+        this.#lastKey = key;
+        this.#lastEntry = entry;
         return entry.value as T;
       },
       set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
@@ -79,6 +88,7 @@ export class MemoryStore implements Store {
           : entry.expiresAt - this.#now;
       },
       delete: (key) => {
+        if (key === this.#lastKey) this.#lastKey = undefined;
         entries.delete(key);
       },
     };
@@ -103,28 +113,49 @@ export class MemoryStore implements Store {
   /** Drops every key. */
   clear(): void {
     this.#entries.clear();
+    this.#lastKey = undefined;
   }
 
   #set(key: string, value: unknown, ttlMs: number): void {
     const entries = this.#entries;
     if (!(ttlMs > 0)) {
-      entries.delete(key);
+      this.#state.delete(key);
       return;
     }
     const expiresAt = this.#now + ttlMs;
-    // Re-inserting moves the key to the end: the map's order is least recently written first.
-    entries.delete(key);
-    entries.set(key, { value, expiresAt });
+    const known = key === this.#lastKey ? this.#lastEntry : entries.get(key);
+    if (known !== undefined) {
+      known.value = value;
+      known.expiresAt = expiresAt;
+      known.recent = true;
+      return;
+    }
+    entries.set(key, { value, expiresAt, recent: false });
+    this.#sweep();
+  }
+
+  /** Drops a few expired keys from the front, then evicts until the bound holds. */
+  #sweep(): void {
+    const entries = this.#entries;
     let swept = 0;
-    for (const [oldKey, entry] of entries) {
-      if (entries.size > this.maxKeys) {
-        entries.delete(oldKey);
-        if (entry.expiresAt > this.#now) this.evicted++;
-      } else if (swept++ < SWEEP_PER_WRITE && entry.expiresAt <= this.#now) {
-        entries.delete(oldKey);
-      } else {
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt <= this.#now) {
+        entries.delete(key);
+      } else if (entries.size > this.maxKeys) {
+        entries.delete(key);
+        if (entry.recent) {
+          // Second chance: move it to the back with its bit cleared.
+          entry.recent = false;
+          entries.set(key, entry);
+        } else {
+          this.evicted++;
+        }
+      } else if (++swept >= SWEEP_PER_INSERT) {
         break;
+      } else {
+        continue;
       }
+      if (key === this.#lastKey) this.#lastKey = undefined;
     }
   }
 }

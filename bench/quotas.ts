@@ -1,0 +1,142 @@
+// Checks per second, p50/p99 and CPU per check of sluice's two-quota (project + organization)
+// decision against rate-limiter-flexible's one-limit check, on memory and on one private Redis,
+// in the same run. Usage: node --import tsx bench/quotas.ts [--duration-ms 3000]
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import {
+  MemoryStore,
+  organizationQuota,
+  projectQuota,
+  Quotas,
+  type Store,
+} from '../packages/core/src/index.ts';
+import { RedisStore } from '../packages/core/src/redis.ts';
+import { startRedisServer } from '../test/support/redis-server.ts';
+import { closedLoop, fmt, type LoadResult } from './support/closed-loop.ts';
+import { redisCpuSeconds } from './support/redis-cpu.ts';
+
+const argValue = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+const durationMs = Number(argValue('--duration-ms')) || 3000;
+/** `--only redis` or `--only memory` runs half of the table. */
+const only = argValue('--only');
+const CONCURRENCY = [1, 64, 256];
+const PROJECTS = 1000;
+const LIMIT = 1e9; // pass-through: nothing is refused, every check counts
+
+const project = (i: number) => ({ id: i % PROJECTS, organizationId: (i % PROJECTS) % 50 });
+const sluice = (store: Store) => {
+  const quotas = new Quotas({
+    store,
+    getQuotas: (p) => [
+      projectQuota(p, { limit: LIMIT, windowSeconds: 60 }),
+      organizationQuota(p, { limit: LIMIT, windowSeconds: 60 }),
+    ],
+  });
+  return (i: number) => quotas.isRateLimited(project(i));
+};
+
+const server = await startRedisServer();
+const redisOptions = { enableOfflineQueue: true, maxRetriesPerRequest: 1 } as const;
+const admin = new Redis(server.url);
+const clients: Redis[] = [];
+const client = () => {
+  const c = new Redis(server.url, redisOptions);
+  clients.push(c);
+  return c;
+};
+
+console.log(
+  `node ${process.version}, redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]}`,
+);
+console.log(`closed loop, ${durationMs} ms per run, ${PROJECTS} projects, limits never reached`);
+console.log(
+  'peers: rate-limiter-flexible RateLimiterMemory / RateLimiterRedis (ioredis, defaults) with one limit;',
+);
+console.log('sluice: Quotas with a project and an organization quota (two counters per check)\n');
+
+const bareMap = () => {
+  const map = new Map<string, number>();
+  return async (i: number) => {
+    const key = `p:${i % PROJECTS}`;
+    map.set(key, (map.get(key) ?? 0) + 1);
+  };
+};
+const rlfMemory = () => {
+  const limiter = new RateLimiterMemory({ points: LIMIT, duration: 60 });
+  return (i: number) => limiter.consume(String(i % PROJECTS), 1);
+};
+const rlfRedis = () => {
+  const limiter = new RateLimiterRedis({
+    storeClient: client(),
+    points: LIMIT,
+    duration: 60,
+    keyPrefix: 'rlf',
+  });
+  return (i: number) => limiter.consume(String(i % PROJECTS), 1);
+};
+
+interface Row {
+  name: string;
+  concurrency: number;
+  result: LoadResult;
+  redisUsPerOp?: number;
+}
+const rows: Row[] = [];
+async function measure(name: string, make: () => (i: number) => Promise<unknown>, redis: boolean) {
+  for (const concurrency of CONCURRENCY) {
+    const op = make();
+    const before = redis ? await redisCpuSeconds(admin) : 0;
+    const result = await closedLoop(op, { concurrency, durationMs });
+    const row: Row = { name, concurrency, result };
+    if (redis) row.redisUsPerOp = (((await redisCpuSeconds(admin)) - before) * 1e6) / result.ops;
+    rows.push(row);
+    console.log(
+      `${name.padEnd(28)} c=${String(concurrency).padEnd(4)} ${fmt(result.perSecond).padStart(10)}/s  p50=${fmt(result.p50Ms, 3)}ms  p99=${fmt(result.p99Ms, 3)}ms  node=${fmt(result.cpuUsPerOp, 1)}us/check${row.redisUsPerOp === undefined ? '' : `  redis=${fmt(row.redisUsPerOp, 1)}us/check`}`,
+    );
+  }
+}
+
+if (only !== 'redis') {
+  await measure('bare Map (baseline)', bareMap, false);
+  await measure('RateLimiterMemory', rlfMemory, false);
+  await measure('sluice memory', () => sluice(new MemoryStore()), false);
+}
+if (only !== 'memory') {
+  await measure('RateLimiterRedis', rlfRedis, true);
+  await measure('sluice redis', () => sluice(new RedisStore(client(), { prefix: 'bench' })), true);
+}
+
+const rate = (name: string, c: number) =>
+  rows.find((r) => r.name === name && r.concurrency === c)?.result.perSecond ?? Number.NaN;
+console.log('\nratios (same run):');
+let missed = 0;
+const target = (label: string, value: number, goal: number) => {
+  const held = value >= goal;
+  if (!held) missed++;
+  console.log(
+    `${label.padEnd(58)} ${fmt(value, 2)}x  target >= ${goal}x  ${held ? 'held' : 'MISSED'}`,
+  );
+};
+for (const c of CONCURRENCY) {
+  if (only === 'redis') break;
+  target(
+    `sluice memory / RateLimiterMemory, c=${c}`,
+    rate('sluice memory', c) / rate('RateLimiterMemory', c),
+    2,
+  );
+  console.log(
+    `${`sluice memory / bare Map, c=${c}`.padEnd(58)} ${fmt(rate('sluice memory', c) / rate('bare Map (baseline)', c), 2)}x`,
+  );
+}
+for (const c of CONCURRENCY) {
+  if (only === 'memory') break;
+  const ratio = rate('sluice redis', c) / rate('RateLimiterRedis', c);
+  if (c === 64) target(`sluice redis / RateLimiterRedis, c=${c}`, ratio, 1.5);
+  else console.log(`${`sluice redis / RateLimiterRedis, c=${c}`.padEnd(58)} ${fmt(ratio, 2)}x`);
+}
+console.log(missed === 0 ? '\nall targets held' : `\n${missed} target(s) missed`);
+
+for (const c of clients) c.disconnect();
+admin.disconnect();
+await server.stop();
