@@ -50,7 +50,7 @@ describe('MemoryStore', () => {
     for (let id = 0; id < 5; id++) await quotas.isRateLimited({ id, organizationId: 0 });
     expect(store.size).toBe(5);
     expect((await quotas.isRateLimited({ id: 0, organizationId: 0 })).isLimited).toBe(true);
-    now += 10_000;
+    now += 11_000;
     expect((await quotas.isRateLimited({ id: 0, organizationId: 0 })).isLimited).toBe(false);
     // Each write sweeps a few expired keys from the front: the old windows go away.
     for (let id = 100; id < 105; id++) await quotas.isRateLimited({ id, organizationId: 0 });
