@@ -218,6 +218,29 @@ describe.each(STORE_KINDS)('Quotas on %s', (kind) => {
     ]);
   });
 
+  it('tells what is left of the tightest enforced quota', async () => {
+    const quotas = quotasOf([
+      { id: 'm', limit: 10, windowSeconds: 60, reasonCode: 'minute' },
+      { id: 'h', limit: 12, windowSeconds: 3600, reasonCode: 'hour' },
+      { id: 'u', limit: null, windowSeconds: 60 },
+    ]);
+    const first = await quotas.isRateLimited(project, { quantity: 4, timestamp: T0 });
+    expect(first.tightest).toEqual({
+      limit: 10,
+      remaining: 6,
+      windowSeconds: 60,
+      resetAfter: 60,
+      full: false,
+    });
+    await quotas.isRateLimited(project, { quantity: 5, timestamp: T0 });
+    const third = await quotas.isRateLimited(project, { quantity: 2, timestamp: T0 });
+    expect(third.isLimited).toBe(true);
+    expect(third.tightest).toMatchObject({ limit: 10, remaining: 1, full: false });
+    await quotas.isRateLimited(project, { quantity: 1, timestamp: T0 });
+    const full = await quotas.isRateLimited(project, { quantity: 1, timestamp: T0 });
+    expect(full.tightest).toMatchObject({ remaining: 0, full: true });
+  });
+
   it('the first exceeded quota gives the reason on a tie', async () => {
     const quotas = quotasOf([
       { id: 'x', limit: 1, windowSeconds: 60, reasonCode: 'first' },

@@ -26,6 +26,7 @@ export {
 export {
   type ExceededLimit,
   NotRateLimited,
+  type QuotaRemaining,
   RateLimit,
   RateLimited,
   type RateLimitInit,

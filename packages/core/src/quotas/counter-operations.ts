@@ -36,7 +36,8 @@ function ttlMs(t: number, now: number, window: number, shift: number, grace: num
  *
  * KEYS[i]: counter base of quota i (the script reads `<base>:<slot>` and `<base>:<slot>:r`).
  * ARGV: quantity, grace seconds, then per quota: limit (-1: unlimited), window s, shift s.
- * Reply: `{ now in microseconds, 1-based index of each exceeded quota... }`.
+ * Reply: `{ now in microseconds, 1 when counted else 0, used - refunded of each quota before
+ * this decision... }`.
  */
 export const decideOperation: StoreOperation = {
   name: 'sluice_quotas_decide',
@@ -58,19 +59,18 @@ for i = 1, #keys do
   ttls[i] = ttl - ttl % 1 + 1
 end
 local values = redis.call('MGET', unpack(names))
-local reply = { now * 1000 - (now * 1000) % 1 }
+local reply = { now * 1000 - (now * 1000) % 1, 0 }
 local exceeded = false
 for i = 1, #keys do
   local limit = argv[3 * i] + 0
-  if limit >= 0 then
-    local used = (values[2 * i - 1] or 0) - (values[2 * i] or 0)
-    if (quantity > 0 and used + quantity > limit) or (quantity == 0 and used >= limit) then
-      reply[#reply + 1] = i
-      exceeded = true
-    end
+  local used = (values[2 * i - 1] or 0) - (values[2 * i] or 0)
+  reply[i + 2] = used
+  if limit >= 0 and ((quantity > 0 and used + quantity > limit) or (quantity == 0 and used >= limit)) then
+    exceeded = true
   end
 end
 if not exceeded and quantity > 0 then
+  reply[2] = 1
   for i = 1, #keys do
     if values[2 * i - 1] then
       redis.call('INCRBY', names[2 * i - 1], quantity)
@@ -84,20 +84,22 @@ return reply`,
     const quantity = args[0] as number;
     const grace = args[1] as number;
     const t = now / 1000;
-    const reply: Reply[] = [Math.floor(now * 1000)];
+    const reply: Reply[] = [Math.floor(now * 1000), 0];
     const names: string[] = [];
     const counters: Array<Counter | undefined> = [];
+    let exceeded = false;
     for (let i = 0; i < keys.length; i++) {
       const limit = args[3 * i + 2] as number;
       const name = slotKey(keys[i]!, t, args[3 * i + 3] as number, args[3 * i + 4] as number);
       const counter = state.get<Counter>(name);
       names.push(name);
       counters.push(counter);
-      if (limit < 0) continue;
       const used = counter === undefined ? 0 : counter.u - counter.r;
-      if (quantity > 0 ? used + quantity > limit : used >= limit) reply.push(i + 1);
+      reply.push(used);
+      if (limit >= 0 && (quantity > 0 ? used + quantity > limit : used >= limit)) exceeded = true;
     }
-    if (reply.length === 1 && quantity > 0) {
+    if (!exceeded && quantity > 0) {
+      reply[1] = 1;
       for (let i = 0; i < keys.length; i++) {
         const ttl = ttlMs(t, now, args[3 * i + 3] as number, args[3 * i + 4] as number, grace);
         const counter = counters[i];

@@ -4,7 +4,13 @@ import type { Reply, Store } from '../store/store.js';
 import { integerAtLeast, nonNegativeNumber } from '../validate.js';
 import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
 import { type Project, type QuotaConfig, validateQuotaConfig } from './quota-config.js';
-import { type ExceededLimit, NotRateLimited, type RateLimit, RateLimited } from './rate-limit.js';
+import {
+  type ExceededLimit,
+  NotRateLimited,
+  type QuotaRemaining,
+  type RateLimit,
+  RateLimited,
+} from './rate-limit.js';
 import { secondsToNextWindow, windowShift } from './window.js';
 
 /** Grace, in seconds, a counter outlives its window, for clock drift between app and store. */
@@ -131,10 +137,9 @@ export class Quotas {
       keys.push(base);
       args.push(quota.limit ?? -1, quota.windowSeconds, shift);
     }
-    return this.store.run(decideOperation, { keys, args, timestampMs }).then((reply) => {
-      const exceeded = reply as number[];
-      return exceeded.length === 1 ? new NotRateLimited() : exceededLimit(counted, exceeded);
-    });
+    return this.store
+      .run(decideOperation, { keys, args, timestampMs })
+      .then((reply) => decision(counted, quantity, reply as number[]));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -256,22 +261,42 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
   });
 }
 
-function exceededLimit(counted: Counted[], reply: number[]): RateLimit {
+/** Turns the decide reply `{ now µs, counted, used... }` into the answer. */
+function decision(counted: Counted[], quantity: number, reply: number[]): RateLimit {
   const timestamp = reply[0]! / 1e6;
   const limits: ExceededLimit[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
-  for (let i = 1; i < reply.length; i++) {
-    const { quota, shift } = counted[reply[i]! - 1]!;
-    const retryAfter = secondsToNextWindow(timestamp, quota.windowSeconds, shift);
-    limits.push(describeLimit(quota, retryAfter));
-    if (worst === undefined || retryAfter > worst.retryAfter) worst = { retryAfter, quota };
+  let tightest: QuotaRemaining | undefined;
+  for (let i = 0; i < counted.length; i++) {
+    const { quota, shift } = counted[i]!;
+    const { limit } = quota;
+    if (limit === null) continue;
+    const used = reply[i + 2]!;
+    const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, shift);
+    if (quantity > 0 ? used + quantity > limit : used >= limit) {
+      limits.push(describeLimit(quota, resetAfter));
+      if (worst === undefined || resetAfter > worst.retryAfter)
+        worst = { retryAfter: resetAfter, quota };
+    }
+    const remaining = Math.max(0, limit - used - (reply[1] === 1 ? quantity : 0));
+    if (tightest === undefined || remaining < tightest.remaining) {
+      tightest = {
+        limit,
+        remaining,
+        windowSeconds: quota.windowSeconds,
+        resetAfter,
+        full: used >= limit,
+      };
+    }
   }
-  const { quota, retryAfter } = worst!;
+  if (worst === undefined) return new NotRateLimited(tightest === undefined ? {} : { tightest });
+  const { quota, retryAfter } = worst;
   return new RateLimited({
     retryAfter,
     reasonCode: quota.reasonCode!,
     reason: `Quota ${quota.id} of ${quota.limit} per ${quota.windowSeconds}s (${quota.scope ?? 'organization'}) exceeded`,
     limits,
+    ...(tightest === undefined ? {} : { tightest }),
   });
 }
 

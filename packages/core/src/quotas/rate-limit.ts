@@ -10,6 +10,20 @@ export interface ExceededLimit {
   reasonCode?: string;
 }
 
+/** What is left of the enforced quota with the fewest units left, for `RateLimit` headers. */
+export interface QuotaRemaining {
+  /** The quota's limit per window. */
+  limit: number;
+  /** Units left in the current window after this decision. */
+  remaining: number;
+  /** The quota's window length. */
+  windowSeconds: number;
+  /** Seconds until the window resets. */
+  resetAfter: number;
+  /** True when the quota was already used up before this request (not refused only for its size). */
+  full: boolean;
+}
+
 /** What {@link RateLimit} is built from. */
 export interface RateLimitInit {
   /** Seconds until the request may be retried. */
@@ -20,6 +34,8 @@ export interface RateLimitInit {
   reasonCode?: string;
   /** Every exceeded quota. */
   limits?: ExceededLimit[];
+  /** The enforced quota with the fewest units left (absent when no enforced quota applied). */
+  tightest?: QuotaRemaining;
 }
 
 /** The answer of `Quotas.isRateLimited`: a value, never an exception. */
@@ -34,6 +50,8 @@ export class RateLimit {
   readonly reasonCode?: string;
   /** Every exceeded quota, for `X-Sentry-Rate-Limits`. */
   readonly limits?: ExceededLimit[];
+  /** The enforced quota with the fewest units left, for the IETF `RateLimit` headers. */
+  readonly tightest?: QuotaRemaining;
 
   constructor(isLimited: boolean, init: RateLimitInit = {}) {
     this.isLimited = isLimited;
@@ -41,6 +59,7 @@ export class RateLimit {
     if (init.reason !== undefined) this.reason = init.reason;
     if (init.reasonCode !== undefined) this.reasonCode = init.reasonCode;
     if (init.limits !== undefined) this.limits = init.limits;
+    if (init.tightest !== undefined) this.tightest = init.tightest;
   }
 }
 
