@@ -189,6 +189,42 @@ describe.each(STORE_KINDS)('SlidingWindowRateLimiter on %s', (kind) => {
     expect(await free(l, 'b', quota, 105)).toBe(1);
   });
 
+  it('keeps one hash per window, expiring when its newest granule leaves the window', async () => {
+    const store = harness.store();
+    const l = new SlidingWindowRateLimiter(store);
+    const quota = new Quota({ windowSeconds: 10, granularitySeconds: 1, limit: 100 });
+    const key = `${store.prefix}:sw:{foo}:10000:1000`;
+    await l.checkAndUseQuotas([request('foo', 1, [quota])], 100.25);
+    // Relative to the decision time: granule 100 leaves the window at t=110.
+    let ttl = await harness.pttl(store, key);
+    expect(ttl).toBeGreaterThan(9750 - 250);
+    expect(ttl).toBeLessThanOrEqual(9750);
+    for (let t = 101; t < 110; t++)
+      await l.checkAndUseQuotas([request('foo', 1, [quota])], t + 0.5);
+    expect(await harness.keyCount(store)).toBe(1);
+    ttl = await harness.pttl(store, key);
+    expect(ttl).toBeGreaterThan(9500 - 250);
+    expect(ttl).toBeLessThanOrEqual(9500);
+    // A check-only call after the window passed prunes it away; so does a refusal count nothing.
+    expect(await free(l, 'foo', quota, 119.5)).toBe(100);
+    expect(await harness.keyCount(store)).toBe(0);
+    const none = new Quota({ windowSeconds: 10, granularitySeconds: 1, limit: 0 });
+    await l.checkAndUseQuotas([request('foo', 1, [none])], 120);
+    expect(await harness.keyCount(store)).toBe(0);
+  });
+
+  it('a window far in the past or future of the store clock still expires relative to it', async () => {
+    const store = harness.store();
+    const l = new SlidingWindowRateLimiter(store);
+    const quota = new Quota({ windowSeconds: 3600, granularitySeconds: 60, limit: 100 });
+    for (const t of [60, 4_000_000_020]) {
+      await l.checkAndUseQuotas([request(`far${t}`, 1, [quota])], t);
+      const ttl = await harness.pttl(store, `${store.prefix}:sw:{far${t}}:3600000:60000`);
+      expect(ttl).toBeGreaterThan(3_600_000 - 1000);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+    }
+  });
+
   it('checkWithinQuotas counts nothing; useQuotas counts what it is given', async () => {
     const l = limiter();
     const quota = new Quota({ windowSeconds: 60, granularitySeconds: 1, limit: 5 });
