@@ -84,5 +84,38 @@ import { Quota, type QuotaOptions } from './sliding-window/quota.js';
 import type { GrantedQuota, RequestedQuota } from './sliding-window/requests.js';
 import { SlidingWindowRateLimiter } from './sliding-window/sliding-window-rate-limiter.js';
 
+// The framework-neutral HTTP layer (DESIGN 4) that the Express, Koa and Fastify adapters wrap.
+export {
+  type Answer,
+  exposedHeaders,
+  formatRateLimits,
+  RATE_LIMITED_MESSAGE,
+  type Refusal,
+  SLUICE_HEADERS,
+  wholeSeconds,
+} from './http/answers.js';
+export type {
+  EventAccepted,
+  EventDropped,
+  EventReceived,
+  SluiceEvents,
+  StoreErrorEvent,
+} from './http/http-events.js';
+export {
+  type Decision,
+  type DroppedItem,
+  HttpLimiter,
+  type RequestOutcome,
+} from './http/http-limiter.js';
+export type {
+  ConcurrencyOptions,
+  Identity,
+  PerRequest,
+  RequestItem,
+  SluiceOptions,
+  WindowsOptions,
+} from './http/http-options.js';
+export type { HttpHeaders, HttpRequest, SluiceRequest } from './http/http-request.js';
+export { AUTH_LIMITS, readSentryAuth, type SentryAuth } from './http/sentry-auth.js';
 export type { GrantedQuota, QuotaOptions, RequestedQuota };
 export { Quota, SlidingWindowRateLimiter };

@@ -22,6 +22,8 @@ export const REJECT_ALL_RETRY_AFTER = 60;
 export interface QuotaContext {
   /** The requesting public key, when known. */
   key?: string;
+  /** Whatever the caller passed as `request` (the HTTP layer passes the request). */
+  request?: unknown;
 }
 
 /** Options of {@link Quotas}. */
@@ -44,6 +46,8 @@ export interface QuotaCallOptions {
   quantity?: number;
   /** Decision time in seconds since the epoch; absent: the store's clock. */
   timestamp?: number;
+  /** Handed to `getQuotas` as `ctx.request`, so quotas can depend on the request. */
+  request?: unknown;
 }
 
 /** One line of {@link Quotas.getUsage}. */
@@ -108,7 +112,7 @@ export class Quotas {
     try {
       const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
       const timestampMs = toMs(opts.timestamp);
-      const quotas = this.#getQuotas(project, opts.key === undefined ? {} : { key: opts.key });
+      const quotas = this.#getQuotas(project, context(opts));
       if (quotas instanceof Promise) {
         return quotas.then((q) => this.#decide(project, opts, quantity, timestampMs, q));
       }
@@ -181,7 +185,7 @@ export class Quotas {
     opts: QuotaCallOptions,
     byCategory: boolean,
   ): Promise<QuotaConfig[]> {
-    const configs = await this.#getQuotas(project, opts.key === undefined ? {} : { key: opts.key });
+    const configs = await this.#getQuotas(project, context(opts));
     return applicable(project, opts, configs, byCategory);
   }
 
@@ -197,6 +201,13 @@ export class Quotas {
       };
     });
   }
+}
+
+function context(opts: QuotaCallOptions): QuotaContext {
+  const ctx: QuotaContext = {};
+  if (opts.key !== undefined) ctx.key = opts.key;
+  if (opts.request !== undefined) ctx.request = opts.request;
+  return ctx;
 }
 
 /** The valid quotas of `configs` that apply to this request; throws on an invalid one. */

@@ -1,0 +1,114 @@
+/** An answer the adapter writes as it is: status, headers and a JSON body. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** One refused limit, as `X-Sentry-Rate-Limits` lists it. */
+export interface Refusal {
+  /** Seconds until the limit lets the category in again. */
+  readonly retryAfter: number;
+  /** Data categories it covers; empty: all. */
+  readonly categories: readonly string[];
+  /** `organization`, `project` or `key`. */
+  readonly scope: string;
+  /** Machine-readable reason, e.g. `project_quota`. */
+  readonly reasonCode: string;
+}
+
+/** Message of a rate-limited answer, as Sentry words it. */
+export const RATE_LIMITED_MESSAGE = 'Creation of this event was denied due to rate limiting';
+
+/** Names of the headers sluice answers with. */
+export const SLUICE_HEADERS = {
+  retryAfter: 'Retry-After',
+  reason: 'X-Sentry-Rate-Limit-Reason',
+  limits: 'X-Sentry-Rate-Limits',
+  error: 'X-Sentry-Error',
+  rateLimit: 'RateLimit',
+  rateLimitPolicy: 'RateLimit-Policy',
+} as const;
+
+const EXPOSED = [
+  SLUICE_HEADERS.retryAfter,
+  SLUICE_HEADERS.limits,
+  SLUICE_HEADERS.reason,
+  SLUICE_HEADERS.error,
+];
+const EXPOSED_WITH_IETF = [...EXPOSED, SLUICE_HEADERS.rateLimit, SLUICE_HEADERS.rateLimitPolicy];
+
+/** `Access-Control-Expose-Headers` value, so browser SDKs can read the limits. */
+export function exposedHeaders(rateLimitHeaders: boolean): string {
+  return (rateLimitHeaders ? EXPOSED_WITH_IETF : EXPOSED).join(', ');
+}
+
+/** Whole seconds, rounded up, at least 1: what `Retry-After` and the SDKs expect. */
+export function wholeSeconds(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds - 1e-9));
+}
+
+/**
+ * `X-Sentry-Rate-Limits` in Relay's grammar: `<secs>:<cat1;cat2>:<scope>:<reasonCode>` per
+ * limit, joined by `, `; an empty category list means every category.
+ */
+export function formatRateLimits(refusals: readonly Refusal[]): string {
+  return refusals
+    .map(
+      (r) => `${wholeSeconds(r.retryAfter)}:${r.categories.join(';')}:${r.scope}:${r.reasonCode}`,
+    )
+    .join(', ');
+}
+
+/**
+ * The 429 answer: `Retry-After` and the reason of the refusal that lasts longest (the first on
+ * a tie), every refusal in `X-Sentry-Rate-Limits`, and Sentry's JSON body.
+ */
+export function rateLimitedAnswer(
+  refusals: readonly Refusal[],
+  headers: Record<string, string>,
+): Answer {
+  let worst = refusals[0]!;
+  for (const r of refusals) if (r.retryAfter > worst.retryAfter) worst = r;
+  return {
+    status: 429,
+    headers: {
+      ...headers,
+      [SLUICE_HEADERS.retryAfter]: String(wholeSeconds(worst.retryAfter)),
+      [SLUICE_HEADERS.reason]: worst.reasonCode,
+      [SLUICE_HEADERS.limits]: formatRateLimits(refusals),
+      [SLUICE_HEADERS.error]: RATE_LIMITED_MESSAGE,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ error: RATE_LIMITED_MESSAGE, error_name: 'rate_limit' }),
+  };
+}
+
+/** A 4xx or 503 answer with a JSON `{ "error": ... }` body and `X-Sentry-Error`. */
+export function errorAnswer(
+  status: number,
+  message: string,
+  headers: Record<string, string>,
+): Answer {
+  return {
+    status,
+    headers: { ...headers, [SLUICE_HEADERS.error]: message, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ error: message }),
+  };
+}
+
+/**
+ * The current IETF draft's headers (draft-ietf-httpapi-ratelimit-headers): `RateLimit-Policy:
+ * "quota";q=<limit>;w=<window>` and `RateLimit: "quota";r=<remaining>;t=<seconds to reset>`.
+ */
+export function ietfHeaders(tightest: {
+  limit: number;
+  remaining: number;
+  windowSeconds: number;
+  resetAfter: number;
+}): Record<string, string> {
+  return {
+    [SLUICE_HEADERS.rateLimitPolicy]: `"quota";q=${tightest.limit};w=${tightest.windowSeconds}`,
+    [SLUICE_HEADERS.rateLimit]: `"quota";r=${tightest.remaining};t=${Math.max(0, Math.ceil(tightest.resetAfter))}`,
+  };
+}

@@ -1,0 +1,516 @@
+import { EventEmitter } from 'node:events';
+import { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
+import type { Lease } from '../concurrency/lease.js';
+import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
+import type { Project } from '../quotas/quota-config.js';
+import { validateQuotaConfig } from '../quotas/quota-config.js';
+import { Quotas } from '../quotas/quotas.js';
+import type { QuotaRemaining } from '../quotas/rate-limit.js';
+import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { Store } from '../store/store.js';
+import { integerAtLeast, nonNegativeNumber, oneOf, positiveNumber } from '../validate.js';
+import {
+  type Answer,
+  errorAnswer,
+  exposedHeaders,
+  formatRateLimits,
+  ietfHeaders,
+  type Refusal,
+  rateLimitedAnswer,
+  SLUICE_HEADERS,
+} from './answers.js';
+import type { SluiceEvents } from './http-events.js';
+import {
+  optionalFunction,
+  perRequest,
+  type RequestItem,
+  type SluiceOptions,
+  type StageEngines,
+} from './http-options.js';
+import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-request.js';
+import { identifyRequest } from './identification.js';
+import { RejectionCache } from './rejection-cache.js';
+
+/** A dropped item: what was refused and why. */
+export interface DroppedItem extends RequestItem {
+  reasonCode: string;
+  retryAfter: number;
+}
+
+/** What the limiter decided for a request that goes on to its handler. */
+export interface RequestOutcome {
+  readonly project: Project;
+  readonly key?: string;
+  readonly ip: string;
+  /** Items admitted (all of them in shadow mode). */
+  readonly accepted: RequestItem[];
+  /** Items refused; their categories are listed in `X-Sentry-Rate-Limits`. */
+  readonly dropped: DroppedItem[];
+  /** True when nothing was enforced for this request. */
+  readonly shadow: boolean;
+  /** Gives back the concurrency slot; call it when the response ends. Idempotent. */
+  release(): Promise<void>;
+}
+
+/** The decision an adapter carries out. */
+export type Decision =
+  | {
+      readonly action: 'continue';
+      readonly headers: Record<string, string>;
+      readonly outcome?: RequestOutcome;
+    }
+  | { readonly action: 'respond'; readonly answer: Answer };
+
+interface RequestState {
+  readonly project: Project;
+  readonly key?: string;
+  readonly ip: string;
+  accepted: boolean;
+  storeErrorReported: boolean;
+  readonly droppedCategories: Set<string>;
+}
+
+/** What all the stages of one limiter share. */
+interface Shared {
+  readonly store: Store;
+  readonly events: EventEmitter<SluiceEvents>;
+  readonly states: WeakMap<object, RequestState>;
+  readonly cache: RejectionCache;
+  nextStage: number;
+}
+
+const STORE_UNAVAILABLE = 'store_unavailable';
+const CONCURRENCY_LIMIT = 'concurrency_limit';
+
+/**
+ * The framework-neutral HTTP limiter every adapter wraps: identification, the decision over
+ * quotas, sliding windows and a concurrency limit, the answer, and the events. An adapter turns
+ * its request into an {@link HttpRequest}, calls {@link HttpLimiter.decide}, and writes what it
+ * says.
+ *
+ * @example
+ * ```ts
+ * const limiter = new HttpLimiter({ resolveProject, quotas: [...], category: 'error' });
+ * const decision = await limiter.decide({ method, url, headers, ip }, rawRequest);
+ * ```
+ */
+export class HttpLimiter {
+  /** `event_received`, `event_accepted`, `event_dropped` and `store_error`. */
+  readonly events: EventEmitter<SluiceEvents>;
+  /** The options as given (route stages merge theirs over these). */
+  readonly options: Readonly<SluiceOptions>;
+
+  readonly #shared: Shared;
+  readonly #stage: number;
+  readonly #engines: StageEngines;
+  /** For a route stage: only what its own options name, used when the request passed the limiter. */
+  readonly #ownEngines: StageEngines;
+  readonly #quotas: Quotas | undefined;
+  readonly #windows: SlidingWindowRateLimiter | undefined;
+  readonly #category: (req: SluiceRequest) => string | undefined;
+  readonly #quantity: (req: SluiceRequest) => number;
+  readonly #headers: Record<string, string>;
+
+  constructor(options: SluiceOptions, parent?: { shared: Shared; own: SluiceOptions }) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidConfiguration('options', options, 'an options object');
+    }
+    validateOptions(options);
+    const store = options.store ?? parent?.shared.store ?? new MemoryStore();
+    this.#shared = parent?.shared ?? {
+      store,
+      events: new EventEmitter<SluiceEvents>(),
+      states: new WeakMap(),
+      cache: new RejectionCache(),
+      nextStage: 0,
+    };
+    this.events = this.#shared.events;
+    this.options = options;
+    this.#stage = this.#shared.nextStage++;
+    this.#engines = buildEngines(options, store);
+    this.#ownEngines =
+      parent === undefined ? this.#engines : buildEngines(pickEngines(parent.own), store);
+    const graceSeconds = options.graceSeconds;
+    const quotasOf = (project: Project, ctx: { request?: unknown }) => {
+      const stage = ctx.request as { engines: StageEngines; req: SluiceRequest };
+      return stage.engines.quotas!(project, stage.req);
+    };
+    this.#quotas = new Quotas({
+      store,
+      getQuotas: quotasOf,
+      ...(graceSeconds === undefined ? {} : { graceSeconds }),
+    });
+    this.#windows = options.windows === undefined ? undefined : new SlidingWindowRateLimiter(store);
+    this.#category = perRequest(options.category, undefined);
+    this.#quantity = perRequest(options.quantity, 1);
+    this.#headers = {
+      'Access-Control-Expose-Headers': exposedHeaders(options.rateLimitHeaders === true),
+    };
+  }
+
+  /**
+   * A stage for one route: `options` shallow-merged over this limiter's. When the request
+   * already passed this limiter, the stage decides only the quotas, windows and concurrency its
+   * own options name, and emits no second `event_received`.
+   */
+  route(options: SluiceOptions): HttpLimiter {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidConfiguration('options', options, 'an options object');
+    }
+    return new HttpLimiter({ ...this.options, ...options }, { shared: this.#shared, own: options });
+  }
+
+  /** Decides `request`; `carrier` is the framework's request object, shared by all stages. */
+  async decide(request: HttpRequest, carrier: object): Promise<Decision> {
+    const req = toSluiceRequest(request);
+    if (this.options.skip?.(req)) return { action: 'continue', headers: this.#headers };
+    const { states, events } = this.#shared;
+    let state = states.get(carrier);
+    const engines = state === undefined ? this.#engines : this.#ownEngines;
+    if (state === undefined) {
+      const identification = await identifyRequest(req, this.options);
+      if (!identification.ok) {
+        return {
+          action: 'respond',
+          answer: errorAnswer(identification.status, identification.message, this.#headers),
+        };
+      }
+      const { project, key } = identification.identity;
+      state = {
+        project,
+        ...(key === undefined ? {} : { key }),
+        ip: req.ip,
+        accepted: false,
+        storeErrorReported: false,
+        droppedCategories: new Set(),
+      };
+      states.set(carrier, state);
+      events.emit('event_received', { ip: state.ip, project });
+    }
+    return this.#evaluate(req, state, engines);
+  }
+
+  async #evaluate(
+    req: SluiceRequest,
+    state: RequestState,
+    engines: StageEngines,
+  ): Promise<Decision> {
+    const { project } = state;
+    const shadow = this.options.mode === 'shadow' || this.options.enforce?.(project) === false;
+    const items = this.#itemsOf(req);
+    const refusals: Refusal[][] = items.map(() => []);
+    let lease: Lease | null = null;
+    let tightest: QuotaRemaining | undefined;
+    let failure: StoreUnavailableError | undefined;
+    try {
+      if (engines.concurrency !== undefined) {
+        const { limiter, key } = engines.concurrency;
+        lease = await limiter.acquire(key(req, project));
+        if (lease === null) {
+          const refusal: Refusal = {
+            retryAfter: 1,
+            categories: [],
+            scope: 'project',
+            reasonCode: CONCURRENCY_LIMIT,
+          };
+          for (const list of refusals) list.push(refusal);
+        }
+      }
+      for (
+        let i = 0;
+        i < items.length && (engines.concurrency === undefined || lease !== null);
+        i++
+      ) {
+        const decided = await this.#decideItem(req, state, engines, items[i]!, shadow);
+        refusals[i] = decided.refusals;
+        if (
+          decided.tightest &&
+          (tightest === undefined || decided.tightest.remaining < tightest.remaining)
+        ) {
+          tightest = decided.tightest;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) {
+        await lease?.release();
+        throw error;
+      }
+      failure = error;
+    }
+    const held = lease;
+    const release = () =>
+      held === null ? Promise.resolve() : held.release().catch(() => undefined);
+    const headers =
+      tightest && this.options.rateLimitHeaders
+        ? { ...this.#headers, ...ietfHeaders(tightest) }
+        : this.#headers;
+
+    if (failure !== undefined) {
+      const denied = this.#reportStoreError(state, failure, shadow);
+      if (denied !== undefined) {
+        await release();
+        return { action: 'respond', answer: denied };
+      }
+    }
+    const accepted: RequestItem[] = [];
+    const dropped: DroppedItem[] = [];
+    items.forEach((item, i) => {
+      const list = refusals[i]!;
+      if (list.length === 0) {
+        accepted.push(item);
+        return;
+      }
+      const worst = list.reduce((a, b) => (b.retryAfter > a.retryAfter ? b : a));
+      dropped.push({ ...item, reasonCode: worst.reasonCode, retryAfter: worst.retryAfter });
+    });
+    for (const item of dropped) this.#emitDropped(req, state, item, shadow);
+    const refused = refusals.flat();
+    if (!shadow && accepted.length === 0 && dropped.length > 0) {
+      await release();
+      return { action: 'respond', answer: rateLimitedAnswer(unique(refused), headers) };
+    }
+    if (!state.accepted) {
+      state.accepted = true;
+      this.#shared.events.emit('event_accepted', withData({ ip: state.ip, project }, req));
+    }
+    const outcome: RequestOutcome = {
+      project,
+      ...(state.key === undefined ? {} : { key: state.key }),
+      ip: state.ip,
+      accepted: shadow ? items : accepted,
+      dropped: shadow ? [] : dropped,
+      shadow,
+      release,
+    };
+    const limits: Record<string, string> =
+      !shadow && dropped.length > 0
+        ? { [SLUICE_HEADERS.limits]: formatRateLimits(unique(refused)) }
+        : {};
+    return { action: 'continue', headers: { ...headers, ...limits }, outcome };
+  }
+
+  async #decideItem(
+    req: SluiceRequest,
+    state: RequestState,
+    engines: StageEngines,
+    item: RequestItem,
+    shadow: boolean,
+  ): Promise<{ refusals: Refusal[]; tightest?: QuotaRemaining }> {
+    const { project, key } = state;
+    const cacheKey = `${this.#stage}\u0000${project.organizationId}\u0000${project.id}\u0000${key ?? ''}\u0000${item.category ?? ''}`;
+    if (!shadow) {
+      const cached = this.#shared.cache.get(cacheKey, Date.now());
+      if (cached !== undefined && cached.length > 0) return { refusals: cached };
+    }
+    let tightest: QuotaRemaining | undefined;
+    const quotaCall = {
+      ...(key === undefined ? {} : { key }),
+      ...(item.category === undefined ? {} : { category: item.category }),
+      quantity: item.quantity,
+      request: { engines, req },
+    };
+    if (engines.quotas !== undefined) {
+      const result = await this.#quotas!.isRateLimited(project, quotaCall);
+      tightest = result.tightest;
+      if (result.isLimited) {
+        const refusals = (result.limits ?? []).map((limit) => ({
+          retryAfter: limit.retryAfter,
+          categories: limit.categories,
+          scope: limit.scope,
+          reasonCode: limit.reasonCode ?? result.reasonCode ?? 'quota',
+        }));
+        if (!shadow && result.tightest?.full === true)
+          this.#shared.cache.set(cacheKey, refusals, Date.now());
+        return tightest === undefined ? { refusals } : { refusals, tightest };
+      }
+    }
+    const windows = engines.windows;
+    if (windows !== undefined && item.quantity > 0) {
+      const [grant] = await this.#windows!.checkAndUseQuotas([
+        { prefix: windows.prefix(req, project), requested: item.quantity, quotas: windows.quotas },
+      ]);
+      if (grant !== undefined && grant.granted < item.quantity) {
+        if (engines.quotas !== undefined) await this.#quotas!.refund(project, quotaCall);
+        const refusal: Refusal = {
+          retryAfter: grant.retryAfter ?? 1,
+          categories: item.category === undefined ? [] : [item.category],
+          scope: 'project',
+          reasonCode: windows.reasonCode ?? 'sliding_window',
+        };
+        return tightest === undefined ? { refusals: [refusal] } : { refusals: [refusal], tightest };
+      }
+    }
+    return tightest === undefined ? { refusals: [] } : { refusals: [], tightest };
+  }
+
+  #itemsOf(req: SluiceRequest): RequestItem[] {
+    if (this.options.items !== undefined) {
+      const items = this.options.items(req);
+      if (!Array.isArray(items))
+        throw new InvalidConfiguration('items()', items, 'an array of { category, quantity }');
+      for (const item of items) integerAtLeast('items().quantity', item?.quantity, 0);
+      return items;
+    }
+    const quantity = integerAtLeast('quantity', this.#quantity(req), 0);
+    const category = this.#category(req);
+    return [category === undefined ? { quantity } : { category, quantity }];
+  }
+
+  #emitDropped(req: SluiceRequest, state: RequestState, item: DroppedItem, shadow: boolean): void {
+    const category = item.category ?? '';
+    if (state.droppedCategories.has(category)) return;
+    state.droppedCategories.add(category);
+    this.#shared.events.emit(
+      'event_dropped',
+      withData(
+        {
+          ip: state.ip,
+          project: state.project,
+          reasonCode: item.reasonCode,
+          retryAfter: item.retryAfter,
+          ...(item.category === undefined ? {} : { category: item.category }),
+          shadow,
+        },
+        req,
+      ),
+    );
+  }
+
+  /** Reports a store failure once per request; returns the 503 when the policy denies. */
+  #reportStoreError(
+    state: RequestState,
+    error: StoreUnavailableError,
+    shadow: boolean,
+  ): Answer | undefined {
+    const policy = this.options.onStoreError ?? 'allow';
+    if (!state.storeErrorReported) {
+      state.storeErrorReported = true;
+      this.#shared.events.emit('store_error', { error, policy, project: state.project });
+    }
+    if (policy === 'allow' || shadow) return undefined;
+    this.#emitDropped(
+      { method: '', path: '', headers: {}, query: {}, ip: state.ip },
+      state,
+      { quantity: 0, reasonCode: STORE_UNAVAILABLE, retryAfter: 1 },
+      false,
+    );
+    const answer = errorAnswer(503, 'rate limiting is unavailable', this.#headers);
+    return {
+      ...answer,
+      headers: {
+        ...answer.headers,
+        [SLUICE_HEADERS.reason]: STORE_UNAVAILABLE,
+        [SLUICE_HEADERS.retryAfter]: '1',
+      },
+    };
+  }
+}
+
+function withData<T extends object>(event: T, req: SluiceRequest): T & { data?: unknown } {
+  return req.body === undefined ? event : { ...event, data: req.body };
+}
+
+function unique(refusals: Refusal[]): Refusal[] {
+  const seen = new Set<string>();
+  return refusals.filter((r) => {
+    const id = `${r.categories.join(';')}:${r.scope}:${r.reasonCode}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function pickEngines(options: SluiceOptions): SluiceOptions {
+  const own: SluiceOptions = {};
+  if (options.quotas !== undefined) own.quotas = options.quotas;
+  if (options.windows !== undefined) own.windows = options.windows;
+  if (options.concurrency !== undefined) own.concurrency = options.concurrency;
+  return own;
+}
+
+function buildEngines(options: SluiceOptions, store: Store): StageEngines {
+  const engines: { -readonly [K in keyof StageEngines]: StageEngines[K] } = {};
+  const { quotas, windows, concurrency } = options;
+  if (Array.isArray(quotas)) engines.quotas = () => quotas;
+  else if (typeof quotas === 'function') engines.quotas = quotas;
+  if (windows !== undefined) engines.windows = windows;
+  if (concurrency !== undefined) {
+    const limiter = new ConcurrencyLimiter(store, {
+      limit: concurrency.limit,
+      ...(concurrency.leaseSeconds === undefined ? {} : { leaseSeconds: concurrency.leaseSeconds }),
+      ...(concurrency.waitSeconds === undefined ? {} : { waitSeconds: concurrency.waitSeconds }),
+      ...(concurrency.leaseSeconds !== undefined && concurrency.leaseSeconds < 1
+        ? { retryIntervalSeconds: concurrency.leaseSeconds / 4 }
+        : {}),
+    });
+    engines.concurrency = {
+      limiter,
+      key: concurrency.key ?? ((_req, project) => String(project.id)),
+    };
+  }
+  return engines;
+}
+
+/** Parses the options once and throws {@link InvalidConfiguration} naming the first bad one. */
+function validateOptions(options: SluiceOptions): void {
+  if (options.store !== undefined && typeof options.store?.run !== 'function') {
+    throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
+  }
+  optionalFunction('resolveProject', options.resolveProject);
+  optionalFunction('identify', options.identify);
+  if (options.resolveProject === undefined && options.identify === undefined) {
+    throw new InvalidConfiguration('resolveProject', undefined, 'a function (or pass identify)');
+  }
+  const { quotas, windows, concurrency } = options;
+  if (Array.isArray(quotas)) quotas.forEach((q, i) => validateQuotaConfig(q, `quotas[${i}]`));
+  else optionalFunction('quotas', quotas);
+  if (windows !== undefined) {
+    if (windows === null || typeof windows !== 'object')
+      throw new InvalidConfiguration('windows', windows, 'an object');
+    if (typeof windows.prefix !== 'function')
+      throw new InvalidConfiguration('windows.prefix', windows.prefix, 'a function');
+    if (!Array.isArray(windows.quotas) || windows.quotas.length === 0) {
+      throw new InvalidConfiguration(
+        'windows.quotas',
+        windows.quotas,
+        'a non-empty array of Quota',
+      );
+    }
+  }
+  if (concurrency !== undefined) {
+    if (concurrency === null || typeof concurrency !== 'object') {
+      throw new InvalidConfiguration('concurrency', concurrency, 'an object');
+    }
+    integerAtLeast('concurrency.limit', concurrency.limit, 1);
+    if (concurrency.leaseSeconds !== undefined)
+      positiveNumber('concurrency.leaseSeconds', concurrency.leaseSeconds);
+    if (concurrency.waitSeconds !== undefined)
+      nonNegativeNumber('concurrency.waitSeconds', concurrency.waitSeconds);
+    optionalFunction('concurrency.key', concurrency.key);
+  }
+  if (
+    typeof options.category !== 'function' &&
+    options.category !== undefined &&
+    typeof options.category !== 'string'
+  ) {
+    throw new InvalidConfiguration(
+      'category',
+      options.category,
+      'a string or a function of the request',
+    );
+  }
+  if (typeof options.quantity !== 'function' && options.quantity !== undefined) {
+    integerAtLeast('quantity', options.quantity, 0);
+  }
+  optionalFunction('items', options.items);
+  optionalFunction('enforce', options.enforce);
+  optionalFunction('skip', options.skip);
+  if (options.mode !== undefined) oneOf('mode', options.mode, ['enforce', 'shadow']);
+  if (options.onStoreError !== undefined)
+    oneOf('onStoreError', options.onStoreError, ['allow', 'deny']);
+  if (options.rateLimitHeaders !== undefined && typeof options.rateLimitHeaders !== 'boolean') {
+    throw new InvalidConfiguration('rateLimitHeaders', options.rateLimitHeaders, 'a boolean');
+  }
+  if (options.graceSeconds !== undefined) nonNegativeNumber('graceSeconds', options.graceSeconds);
+}

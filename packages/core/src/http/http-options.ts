@@ -1,0 +1,127 @@
+import type { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
+import { InvalidConfiguration } from '../errors.js';
+import type { Project, QuotaConfig } from '../quotas/quota-config.js';
+import type { Quota } from '../sliding-window/quota.js';
+import type { Store } from '../store/store.js';
+import type { SluiceRequest } from './http-request.js';
+
+/** A value, or a function of the request that gives it. */
+export type PerRequest<T> = T | ((req: SluiceRequest) => T);
+
+/** Who a request belongs to, as `identify` answers. */
+export interface Identity {
+  /** The project the request counts against. */
+  project: Project;
+  /** The public key, for key-scoped quotas. */
+  key?: string;
+}
+
+/** One kind of data a request carries, decided on its own (an envelope's items). */
+export interface RequestItem {
+  /** Data category, e.g. `error`, `transaction`, `attachment`; absent: only quotas without categories apply. */
+  category?: string;
+  /** Units of it. */
+  quantity: number;
+}
+
+/** Sliding windows applied per request (DESIGN 2.2). */
+export interface WindowsOptions {
+  /** The counter a request counts against, e.g. `org:${project.organizationId}`. */
+  prefix(req: SluiceRequest, project: Project): string;
+  /** The windows, checked together. */
+  quotas: Quota[];
+  /** Reason of a refusal. @default 'sliding_window' */
+  reasonCode?: string;
+}
+
+/** A concurrency limit per request (DESIGN 2.3); the slot is held until the response ends. */
+export interface ConcurrencyOptions {
+  /** Most requests in progress at once per key. */
+  limit: number;
+  /** The slot's key. @default the project id */
+  key?(req: SluiceRequest, project: Project): string;
+  /** Seconds after which a slot of a crashed process is reclaimed. @default 300 */
+  leaseSeconds?: number;
+  /** Seconds to wait for a slot before refusing. @default 0 */
+  waitSeconds?: number;
+}
+
+/**
+ * Options of `sluice(options)`, `sluicePlugin` and `route(options)`.
+ *
+ * @example
+ * ```ts
+ * const limiter = sluice({
+ *   resolveProject: ({ publicKey }) => projectsByKey.get(publicKey) ?? null,
+ *   quotas: (project) => [projectQuota(project, { limit: 100, windowSeconds: 60 })],
+ *   category: 'error',
+ * });
+ * ```
+ */
+export interface SluiceOptions {
+  /** Where counters live. @default a new MemoryStore */
+  store?: Store;
+  /** The project of a Sentry-authenticated request; null: unknown key (401). */
+  resolveProject?(auth: {
+    publicKey: string;
+    projectId?: string;
+  }): Project | null | Promise<Project | null>;
+  /** Identifies requests that are not Sentry-shaped, instead of Sentry auth; null: 401. */
+  identify?(req: SluiceRequest): Identity | null | Promise<Identity | null>;
+  /** Fixed-window quotas, or a function of the project and the request that gives them. */
+  quotas?:
+    | QuotaConfig[]
+    | ((project: Project, req: SluiceRequest) => QuotaConfig[] | Promise<QuotaConfig[]>);
+  /** Sliding windows per request. */
+  windows?: WindowsOptions;
+  /** Concurrency limit per request. */
+  concurrency?: ConcurrencyOptions;
+  /** Data category of the request. @default undefined (only quotas without categories apply) */
+  category?: PerRequest<string | undefined>;
+  /** Units the request counts. @default 1 */
+  quantity?: PerRequest<number>;
+  /** The kinds of data a request carries, each category decided on its own. */
+  items?: (req: SluiceRequest) => RequestItem[];
+  /** `shadow` decides and reports but never refuses. @default 'enforce' */
+  mode?: 'enforce' | 'shadow';
+  /** Gradual rollout: false makes the decision shadow for that project. */
+  enforce?: (project: Project) => boolean;
+  /** What a store failure or timeout means: admit (`allow`) or answer 503 (`deny`). @default 'allow' */
+  onStoreError?: 'allow' | 'deny';
+  /** Send the IETF `RateLimit` and `RateLimit-Policy` headers. @default false */
+  rateLimitHeaders?: boolean;
+  /** Requests for which the limiter does nothing. */
+  skip?: (req: SluiceRequest) => boolean;
+  /** Seconds a quota counter outlives its window. @default 60 */
+  graceSeconds?: number;
+}
+
+/** Throws {@link InvalidConfiguration} unless `value` is absent or a function. */
+export function optionalFunction(option: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidConfiguration(option, value, 'a function');
+  }
+}
+
+/** Reads a {@link PerRequest} option into a function. */
+export function perRequest<T>(
+  value: PerRequest<T> | undefined,
+  fallback: T,
+): (req: SluiceRequest) => T {
+  if (typeof value === 'function') return value as (req: SluiceRequest) => T;
+  const constant = value === undefined ? fallback : value;
+  return () => constant;
+}
+
+/** The engines a stage owns, built once from its options. */
+export interface StageEngines {
+  readonly quotas?: (
+    project: Project,
+    req: SluiceRequest,
+  ) => QuotaConfig[] | Promise<QuotaConfig[]>;
+  readonly windows?: WindowsOptions;
+  readonly concurrency?: {
+    limiter: ConcurrencyLimiter;
+    key: (req: SluiceRequest, project: Project) => string;
+  };
+}
