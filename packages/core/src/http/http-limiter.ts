@@ -463,8 +463,11 @@ function validateOptions(options: SluiceOptions): void {
     throw new InvalidConfiguration('resolveProject', undefined, 'a function (or pass identify)');
   }
   const { quotas, windows, concurrency } = options;
-  if (Array.isArray(quotas)) quotas.forEach((q, i) => validateQuotaConfig(q, `quotas[${i}]`));
-  else optionalFunction('quotas', quotas);
+  if (Array.isArray(quotas)) {
+    for (let i = 0; i < quotas.length; i++) validateQuotaConfig(quotas[i]!, `quotas[${i}]`);
+  } else {
+    optionalFunction('quotas', quotas);
+  }
   if (windows !== undefined) {
     if (windows === null || typeof windows !== 'object')
       throw new InvalidConfiguration('windows', windows, 'an object');
