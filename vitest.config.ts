@@ -19,6 +19,12 @@ export default defineConfig({
       { extends: true, test: { name: 'stores', include: ['test/stores/**/*.test.ts'] } },
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'packaging', include: ['test/packaging/**/*.test.ts'] } },
+      // Tests that stop, kill, flush or flood Redis run one file at a time, each on its own server.
+      {
+        extends: true,
+        test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false },
+      },
+      { extends: true, test: { name: 'adapters', include: ['test/adapters/**/*.test.ts'] } },
     ],
   },
 });

@@ -50,10 +50,16 @@ export async function freePort(): Promise<number> {
   throw new Error('no free loopback port found for redis-server');
 }
 
-/** Starts `redis-server` without persistence on a free loopback port and waits until it answers. */
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+/**
+ * Starts `redis-server` without persistence on a free loopback port (or `port`, to restart a
+ * killed one in place) and waits until it answers.
+ */
+export async function startRedisServer(
+  extraArgs: string[] = [],
+  port?: number,
+): Promise<RedisServer> {
   assertRedisInstalled();
-  const port = await freePort();
+  if (port === undefined) port = await freePort();
   const child = spawn(
     'redis-server',
     [

@@ -1,0 +1,98 @@
+import { Agent, request } from 'node:http';
+
+/** One request of a steady load: when it was sent, how long it took, and its status (0: failed). */
+export interface Sample {
+  readonly url: string;
+  readonly sentAt: number;
+  readonly ms: number;
+  readonly status: number;
+}
+
+/** A running open-loop load; `stop()` ends it and resolves every sample once all are answered. */
+export interface SteadyLoad {
+  readonly samples: Sample[];
+  /** Requests sent and not answered yet. */
+  pending(): number;
+  stop(): Promise<Sample[]>;
+}
+
+/**
+ * Sends `ratePerSecond` requests per second to `url` (bounded by `maxRequests` and
+ * `maxSeconds`), whether or not earlier ones were answered, as a real traffic source does.
+ * Each request has its own `timeoutMs` so a hung server cannot hold the load forever.
+ */
+export function steadyLoad(options: {
+  url: string | (() => string);
+  ratePerSecond: number;
+  maxRequests: number;
+  maxSeconds: number;
+  timeoutMs?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): SteadyLoad {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const samples: Sample[] = [];
+  const inflight = new Set<Promise<void>>();
+  const started = performance.now();
+  let sent = 0;
+  const fire = () => {
+    const sentAt = performance.now();
+    const url = typeof options.url === 'function' ? options.url() : options.url;
+    const done = new Promise<void>((resolve) => {
+      let settled = false;
+      const finish = (status: number) => {
+        if (settled) return;
+        settled = true;
+        samples.push({ url, sentAt, ms: performance.now() - sentAt, status });
+        resolve();
+      };
+      const req = request(
+        url,
+        { agent, method: options.method ?? 'GET', headers: options.headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => finish(res.statusCode ?? 0));
+          res.on('error', () => finish(0));
+        },
+      );
+      req.setTimeout(options.timeoutMs ?? 5000, () => req.destroy(new Error('timeout')));
+      req.on('error', () => finish(0));
+      req.end(options.body);
+    }).finally(() => inflight.delete(done));
+    inflight.add(done);
+  };
+  const interval = 1000 / options.ratePerSecond;
+  const timer = setInterval(
+    () => {
+      const due = Math.floor((performance.now() - started) / interval) + 1;
+      while (
+        sent < due &&
+        sent < options.maxRequests &&
+        performance.now() - started < options.maxSeconds * 1000
+      ) {
+        sent++;
+        fire();
+      }
+    },
+    Math.max(1, Math.floor(interval)),
+  );
+  return {
+    samples,
+    pending: () => inflight.size,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inflight);
+      agent.destroy();
+      return samples;
+    },
+  };
+}
+
+/** The `q` quantile of the latencies of `samples`. */
+export function latencyQuantile(samples: readonly Sample[], q: number): number {
+  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
