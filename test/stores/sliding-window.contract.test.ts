@@ -195,18 +195,22 @@ describe.each(STORE_KINDS)('SlidingWindowRateLimiter on %s', (kind) => {
     const quota = new Quota({ windowSeconds: 10, granularitySeconds: 1, limit: 100 });
     const key = `${store.prefix}:sw:{foo}:10000:1000`;
     await l.checkAndUseQuotas([request('foo', 1, [quota])], 100.25);
-    // Relative to the decision time: granule 100 leaves the window at t=110.
+    // Relative to the decision time: granule 100 leaves the window at t=110, and is kept one
+    // granule more for calls from a slightly late clock.
     let ttl = await harness.pttl(store, key);
-    expect(ttl).toBeGreaterThan(9750 - 250);
-    expect(ttl).toBeLessThanOrEqual(9750);
+    expect(ttl).toBeGreaterThan(10_750 - 250);
+    expect(ttl).toBeLessThanOrEqual(10_750);
     for (let t = 101; t < 110; t++)
       await l.checkAndUseQuotas([request('foo', 1, [quota])], t + 0.5);
     expect(await harness.keyCount(store)).toBe(1);
     ttl = await harness.pttl(store, key);
-    expect(ttl).toBeGreaterThan(9500 - 250);
-    expect(ttl).toBeLessThanOrEqual(9500);
-    // A check-only call after the window passed prunes it away; so does a refusal count nothing.
+    expect(ttl).toBeGreaterThan(10_500 - 250);
+    expect(ttl).toBeLessThanOrEqual(10_500);
+    // Check-only calls prune what left the window (one granule late); a refusal counts nothing.
+    expect(await free(l, 'foo', quota, 118.5)).toBe(99);
     expect(await free(l, 'foo', quota, 119.5)).toBe(100);
+    expect(await harness.keyCount(store)).toBe(1);
+    expect(await free(l, 'foo', quota, 120.5)).toBe(100);
     expect(await harness.keyCount(store)).toBe(0);
     const none = new Quota({ windowSeconds: 10, granularitySeconds: 1, limit: 0 });
     await l.checkAndUseQuotas([request('foo', 1, [none])], 120);
@@ -220,9 +224,23 @@ describe.each(STORE_KINDS)('SlidingWindowRateLimiter on %s', (kind) => {
     for (const t of [60, 4_000_000_020]) {
       await l.checkAndUseQuotas([request(`far${t}`, 1, [quota])], t);
       const ttl = await harness.pttl(store, `${store.prefix}:sw:{far${t}}:3600000:60000`);
-      expect(ttl).toBeGreaterThan(3_600_000 - 1000);
-      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      expect(ttl).toBeGreaterThan(3_660_000 - 1000);
+      expect(ttl).toBeLessThanOrEqual(3_660_000);
     }
+  });
+
+  it('a call up to one granule late (a skewed clock) still sees its whole window', async () => {
+    const l = limiter();
+    const quota = new Quota({ windowSeconds: 10, granularitySeconds: 1, limit: 10 });
+    await l.checkAndUseQuotas([request('skew', 4, [quota])], 100.5);
+    expect(await l.checkAndUseQuotas([request('skew', 1, [quota])], 110.1)).toEqual([
+      grant('skew', 1, []),
+    ]);
+    // Another server, 0.3 s behind, is still in granule 109: granule 100 is in its window
+    // (granule 110 is not).
+    expect(await l.checkAndUseQuotas([request('skew', 10, [quota])], 109.8)).toEqual([
+      grant('skew', 6, [quota], 0.2),
+    ]);
   });
 
   it('checkWithinQuotas counts nothing; useQuotas counts what it is given', async () => {

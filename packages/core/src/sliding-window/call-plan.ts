@@ -25,13 +25,27 @@ interface PlannedRequest {
   readonly quotas: PlannedQuota[];
 }
 
-/** One store call: the windows of one hash slot and the requests that name them. */
+/**
+ * One store call: the windows of one hash slot and the requests that name them.
+ *
+ * @example
+ * ```ts
+ * const [plan] = planCalls('sluice', requests, false); // plan.keys: the windows in KEYS
+ * ```
+ */
 export interface StoreCallPlan {
   readonly keys: string[];
   readonly requests: PlannedRequest[];
 }
 
-/** What one store call said about one request. */
+/**
+ * What one store call said about one request.
+ *
+ * @example
+ * ```ts
+ * const { answers } = decodeDecision(plan, reply); // answers[0].granted
+ * ```
+ */
 export interface RequestAnswer {
   /** Index of the request in the call. */
   readonly index: number;
@@ -46,6 +60,12 @@ export interface RequestAnswer {
  * is the quota's `prefixOverride` or else the request's prefix, escaped by {@link keyPart} so
  * it cannot close the hash tag nor collide with another. Quotas of one tag, window and
  * granularity share a key, whichever object names them.
+ *
+ * @example
+ * ```ts
+ * windowKey('sluice', 'org:1', new Quota({ windowSeconds: 60, granularitySeconds: 1, limit: 5 }));
+ * // 'sluice:sw:{org%003a1}:60000:1000'
+ * ```
  */
 export function windowKey(storePrefix: string, tag: string, quota: Quota): string {
   const windowMs = quota.granularityMs * quota.granulesPerWindow;
@@ -56,6 +76,11 @@ export function windowKey(storePrefix: string, tag: string, quota: Quota): strin
  * Splits a call into store calls: one when `clustered` is false, else one per hash slot, in
  * the order the slots first appear. A call without requests still makes one (empty) store
  * call, which reads the store's time.
+ *
+ * @example
+ * ```ts
+ * const plans = planCalls(store.prefix, validateRequests(requests), store.clustered);
+ * ```
  */
 export function planCalls(
   storePrefix: string,
@@ -97,7 +122,14 @@ export function planCalls(
   return [...plans.values()].map(({ keys, requests: planned }) => ({ keys, requests: planned }));
 }
 
-/** ARGV of `decideOperation` for `plan`, asking each request for `asked[index]` units. */
+/**
+ * ARGV of `decideOperation` for `plan`, asking each request for `asked[index]` units.
+ *
+ * @example
+ * ```ts
+ * await store.run(decideOperation, { keys: plan.keys, args: decideArgs(plan, true, [1]) });
+ * ```
+ */
 export function decideArgs(
   plan: StoreCallPlan,
   consume: boolean,
@@ -113,7 +145,14 @@ export function decideArgs(
   return args;
 }
 
-/** ARGV of `recordOperation` for `plan`, counting `units[index]` for each request. */
+/**
+ * ARGV of `recordOperation` for `plan`, counting `units[index]` for each request.
+ *
+ * @example
+ * ```ts
+ * await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, [3]), timestampMs });
+ * ```
+ */
 export function recordArgs(plan: StoreCallPlan, units: readonly number[]): number[] {
   const args = [plan.requests.length];
   for (const { index, quotas } of plan.requests) {
@@ -125,7 +164,14 @@ export function recordArgs(plan: StoreCallPlan, units: readonly number[]): numbe
   return args;
 }
 
-/** Reads a `decideOperation` reply: the store's time and one answer per planned request. */
+/**
+ * Reads a `decideOperation` reply: the store's time and one answer per planned request.
+ *
+ * @example
+ * ```ts
+ * const { nowUs, answers } = decodeDecision(plan, await store.run(decideOperation, call));
+ * ```
+ */
 export function decodeDecision(
   plan: StoreCallPlan,
   reply: Reply,

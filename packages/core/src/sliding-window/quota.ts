@@ -155,14 +155,29 @@ function parseQuota(options: unknown, path: string): ParsedQuota {
   };
 }
 
-/** The quota `value` stands for: itself when it is a {@link Quota}, else validated as options. */
+/**
+ * The quota `value` stands for: itself when it is a {@link Quota}, else validated as options.
+ *
+ * @example
+ * ```ts
+ * const quota = toQuota({ windowSeconds: 60, granularitySeconds: 1, limit: 5 }, 'requests[0].quotas[0]');
+ * ```
+ */
 export function toQuota(value: unknown, path: string): Quota {
   if (value instanceof Quota) return value;
   parseQuota(value, `${path}.`);
   return new Quota(value as QuotaOptions);
 }
 
-/** True when `prefix` may lead a window's hash tag: a non-empty string without `{` or `}`. */
+/**
+ * True when `prefix` may lead a window's hash tag: a non-empty string without `{` or `}`.
+ *
+ * @example
+ * ```ts
+ * isTagPrefix('org:1'); // true
+ * isTagPrefix('{org}'); // false
+ * ```
+ */
 export function isTagPrefix(prefix: unknown): prefix is string {
   return isValidPrefix(prefix) && prefix.length > 0;
 }

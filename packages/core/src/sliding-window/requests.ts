@@ -48,7 +48,14 @@ export interface GrantedQuota {
   retryAfter?: number;
 }
 
-/** A request whose quotas were validated: `quotas` are {@link Quota} instances. */
+/**
+ * A request whose quotas were validated: `quotas` are {@link Quota} instances.
+ *
+ * @example
+ * ```ts
+ * const [request] = validateRequests([{ prefix: 'org:1', requested: 1, quotas }]);
+ * ```
+ */
 export interface ValidRequest {
   readonly prefix: string;
   readonly requested: number;
@@ -58,7 +65,14 @@ export interface ValidRequest {
   readonly named: readonly Quota[];
 }
 
-/** Validates a call's requests; rejects the call with {@link InvalidConfiguration}. */
+/**
+ * Validates a call's requests; rejects the call with {@link InvalidConfiguration}.
+ *
+ * @example
+ * ```ts
+ * const valid = validateRequests(requests); // throws InvalidConfiguration naming requests[i]...
+ * ```
+ */
 export function validateRequests(requests: unknown): ValidRequest[] {
   if (!Array.isArray(requests)) {
     throw new InvalidConfiguration('requests', requests, 'an array of RequestedQuota');
@@ -94,7 +108,14 @@ export function validateRequests(requests: unknown): ValidRequest[] {
   });
 }
 
-/** Validates that `grants` answer `requests` one to one; returns the granted units. */
+/**
+ * Validates that `grants` answer `requests` one to one; returns the granted units.
+ *
+ * @example
+ * ```ts
+ * const units = validateGrants(validateRequests(requests), grants); // [granted, ...]
+ * ```
+ */
 export function validateGrants(requests: readonly ValidRequest[], grants: unknown): number[] {
   if (!Array.isArray(grants) || grants.length !== requests.length) {
     throw new InvalidConfiguration(
@@ -124,7 +145,15 @@ export function validateGrants(requests: readonly ValidRequest[], grants: unknow
   });
 }
 
-/** A timestamp in seconds as the store's milliseconds; undefined stays undefined (store clock). */
+/**
+ * A timestamp in seconds as the store's milliseconds; undefined stays undefined (store clock).
+ *
+ * @example
+ * ```ts
+ * timestampMs(902.5); // 902500
+ * timestampMs(undefined); // undefined: the store's clock
+ * ```
+ */
 export function timestampMs(timestamp: unknown): number | undefined {
   if (timestamp === undefined) return undefined;
   return nonNegativeNumber('timestamp', timestamp) * 1000;

@@ -9,15 +9,22 @@
  * - `h`: the highest granule ever counted.
  *
  * The usage of the window at granule c is the units held in [c - n + 1, c]. A call first prunes
- * the granules that left the window of the newest call (so `s` is then the usage whenever time
- * only moves forward: O(1), whatever the number of granules per window); when a call's time is
+ * the granules that left the window of the newest call (so `s`, less the one granule kept past
+ * the window, is then the usage whenever time only moves forward: O(1), whatever the number of
+ * granules per window); when a call's time is
  * earlier than an earlier call's, the granules after its own are read and subtracted. Spans of
  * granules are read field by field when short, else through the whole hash when it holds fewer
  * fields than the span, so no read costs more than the smaller of the two.
  *
- * A window is written only at its newest granule or later, and the hash expires when its
- * highest granule leaves the window: PEXPIRE (h + n) * granularity - now, relative to the
- * decision time.
+ * A window is written only at its newest granule or later, and the hash expires one granule
+ * after its highest granule leaves the window: PEXPIRE (h + n + 1) * granularity - now,
+ * relative to the decision time. Pruning, too, keeps one granule more than the window, so a
+ * call up to one granule older than the newest one (a skewed clock) still sees its window.
+ *
+ * @example
+ * ```ts
+ * const lua = `${WINDOW_LUA}\nlocal w = window_open(keys[1], c, n, gms)\nreturn w.used`;
+ * ```
  */
 export const WINDOW_LUA = `
 local DIRECT_SPAN = 8
@@ -77,13 +84,17 @@ local function delete_fields(key, granules)
 end
 
 -- Opens the window hash 'key' for a call at granule c (n granules per window, gms ms each):
--- prunes what left the window and computes 'used', the units held in [c - n + 1, c].
+-- prunes the granules before c - n (c - n itself is kept one granule longer, so a call up to
+-- one granule late, as from a skewed clock, still sees its whole window) and computes 'used',
+-- the units held in [c - n + 1, c].
 local function window_open(key, c, n, gms)
-  local meta = redis.call('HMGET', key, 's', 'l', 'h')
+  local meta = redis.call('HMGET', key, 's', 'l', 'h', integer_text(c - n))
   local w = { key = key, c = c, n = n, gms = gms, held = false }
+  local stale = 0
   if meta[1] then
     w.s, w.l, w.h, w.held = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3]), true
-    local p = c - n
+    stale = tonumber(meta[4]) or 0
+    local p = c - n - 1
     if p >= w.l then
       if p >= w.h then
         w.s = 0
@@ -103,9 +114,10 @@ local function window_open(key, c, n, gms)
     end
   end
   if not w.held then
-    w.s, w.l, w.h = 0, c - n + 1, c - n
+    w.s, w.l, w.h, stale = 0, c - n, c - n - 1, 0
   end
-  w.used = w.s
+  -- Held granules are all >= l >= c - n: only c - n and those after c are outside the window.
+  w.used = w.s - stale
   if w.h > c then
     for _, e in ipairs(held_in(key, math.max(c + 1, w.l), w.h)) do w.used = w.used - e[2] end
   end
@@ -123,7 +135,7 @@ local function window_add(w, units, now)
     if c > w.h then w.h = c end
     w.held = true
     redis.call('HSET', w.key, 's', integer_text(w.s), 'l', integer_text(w.l), 'h', integer_text(w.h))
-    redis.call('PEXPIRE', w.key, math.ceil((w.h + w.n) * w.gms - now))
+    redis.call('PEXPIRE', w.key, math.ceil((w.h + w.n + 1) * w.gms - now))
   elseif w.held then
     local field = integer_text(c)
     local have = tonumber(redis.call('HGET', w.key, field))
@@ -139,7 +151,7 @@ local function window_add(w, units, now)
       redis.call('HSET', w.key, 's', integer_text(w.s))
     else
       redis.call('DEL', w.key)
-      w.held, w.s, w.l, w.h = false, 0, c - w.n + 1, c - w.n
+      w.held, w.s, w.l, w.h = false, 0, c - w.n, c - w.n - 1
     end
   end
 end
@@ -173,7 +185,7 @@ end
 local function window_retry_ms(w, limit, now)
   if w.used < limit then return 0 end
   if limit <= 0 then return -1 end
-  local g = granule_reaching(w.key, w.l, w.c, w.used - limit + 1) or w.c
+  local g = granule_reaching(w.key, math.max(w.l, w.c - w.n + 1), w.c, w.used - limit + 1) or w.c
   return math.ceil((g + w.n) * w.gms - now)
 end
 `;

@@ -17,7 +17,14 @@ interface HeldWindow {
   readonly units: Map<number, number>;
 }
 
-/** One window opened by a call, as `window_open` returns it. */
+/**
+ * One window opened by a call, as `window_open` returns it.
+ *
+ * @example
+ * ```ts
+ * const w = openWindow(state, key, Math.floor(now / gms), n, gms); // w.used
+ * ```
+ */
 export interface OpenWindow {
   readonly key: string;
   /** The call's granule. */
@@ -50,7 +57,14 @@ function heldIn(held: HeldWindow | undefined, a: number, b: number): Array<[numb
   return out;
 }
 
-/** `window_open`: prunes what left the window at granule `c` and computes `used`. */
+/**
+ * `window_open`: prunes the granules before `c - n` and computes `used` at granule `c`.
+ *
+ * @example
+ * ```ts
+ * const w = openWindow(state, keys[0]!, Math.floor(now / 1000), 60, 1000);
+ * ```
+ */
 export function openWindow(
   state: MemoryState,
   key: string,
@@ -60,7 +74,7 @@ export function openWindow(
 ): OpenWindow {
   let held = state.get<HeldWindow>(key);
   if (held !== undefined) {
-    const p = c - n;
+    const p = c - n - 1;
     if (p >= held.l) {
       if (p >= held.h) {
         held.s = 0;
@@ -84,9 +98,9 @@ export function openWindow(
     n,
     gms,
     held,
-    used: held?.s ?? 0,
-    l: held?.l ?? c - n + 1,
-    h: held?.h ?? c - n,
+    used: held === undefined ? 0 : held.s - (held.units.get(c - n) ?? 0),
+    l: held?.l ?? c - n,
+    h: held?.h ?? c - n - 1,
   };
   if (w.h > c) {
     for (const [, units] of heldIn(held, Math.max(c + 1, w.l), w.h)) w.used -= units;
@@ -94,7 +108,14 @@ export function openWindow(
   return w;
 }
 
-/** `window_add`: counts `units` (negative: gives them back) in granule `c`. */
+/**
+ * `window_add`: counts `units` (negative: gives them back) in granule `c`.
+ *
+ * @example
+ * ```ts
+ * addToWindow(state, w, granted, now);
+ * ```
+ */
 export function addToWindow(state: MemoryState, w: OpenWindow, units: number, now: number): void {
   const { c } = w;
   if (units === 0 || c < w.l) return;
@@ -105,7 +126,7 @@ export function addToWindow(state: MemoryState, w: OpenWindow, units: number, no
     if (c > held.h) held.h = c;
     w.held = held;
     w.h = held.h;
-    state.set(w.key, held, Math.ceil((held.h + w.n) * w.gms - now));
+    state.set(w.key, held, Math.ceil((held.h + w.n + 1) * w.gms - now));
     return;
   }
   const held = w.held;
@@ -119,30 +140,48 @@ export function addToWindow(state: MemoryState, w: OpenWindow, units: number, no
   if (held.s <= 0) {
     state.delete(w.key);
     w.held = undefined;
-    w.l = c - w.n + 1;
-    w.h = c - w.n;
+    w.l = c - w.n;
+    w.h = c - w.n - 1;
   }
 }
 
-/** `granule_reaching`: the first granule in [a, b] by which the held units add up to `need`. */
+/**
+ * `granule_reaching`: the first granule in [a, b] by which the held units add up to `need`,
+ * walking from the oldest and stopping there, or through the sorted fields when fewer.
+ */
 function granuleReaching(
   held: HeldWindow | undefined,
   a: number,
   b: number,
   need: number,
 ): number | undefined {
+  if (held === undefined || b < a) return undefined;
   let total = 0;
-  for (const [g, units] of heldIn(held, a, b)) {
-    total += units;
+  if (b - a + 1 > held.units.size) {
+    for (const [g, units] of heldIn(held, a, b)) {
+      total += units;
+      if (total >= need) return g;
+    }
+    return undefined;
+  }
+  for (let g = a; g <= b; g++) {
+    total += held.units.get(g) ?? 0;
     if (total >= need) return g;
   }
   return undefined;
 }
 
-/** `window_retry_ms`: ms until the window allows one more unit; 0 now, -1 never. */
+/**
+ * `window_retry_ms`: ms until the window allows one more unit; 0 now, -1 never.
+ *
+ * @example
+ * ```ts
+ * const retryMs = windowRetryMs(w, 10, now); // 0: room now, -1: never
+ * ```
+ */
 export function windowRetryMs(w: OpenWindow, limit: number, now: number): number {
   if (w.used < limit) return 0;
   if (limit <= 0) return -1;
-  const g = granuleReaching(w.held, w.l, w.c, w.used - limit + 1) ?? w.c;
+  const g = granuleReaching(w.held, Math.max(w.l, w.c - w.n + 1), w.c, w.used - limit + 1) ?? w.c;
   return Math.ceil((g + w.n) * w.gms - now);
 }

@@ -21,6 +21,11 @@ const nowUs = (now: number): number => Math.floor(now * 1000 + 0.5);
  * where remaining = max(0, limit - used) as the request found it (grants earlier in the call
  * included) and retry ms is 0 when the window allows one more unit after the grant, -1 never.
  * A request's grant is counted once in each distinct window it names.
+ *
+ * @example
+ * ```ts
+ * const reply = await store.run(decideOperation, { keys: plan.keys, args: decideArgs(plan, true, asked) });
+ * ```
  */
 export const decideOperation: StoreOperation = {
   name: 'sluice_sliding_window_decide',
@@ -114,6 +119,11 @@ return reply`,
  * ARGV: request count, then per request: units, quota count, then per quota: window index k,
  * ms per granule, granules per window.
  * Reply: now in microseconds.
+ *
+ * @example
+ * ```ts
+ * await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, units), timestampMs });
+ * ```
  */
 export const recordOperation: StoreOperation = {
   name: 'sluice_sliding_window_record',
