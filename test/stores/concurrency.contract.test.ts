@@ -106,6 +106,30 @@ describe.each(STORE_KINDS)('ConcurrencyLimiter on %s', (kind) => {
     expect(await limiter.inFlight('q')).toBe(0);
   });
 
+  it('a release hands the slot to this process’s oldest waiter, in the same store step', async () => {
+    const limiter = limiterOf({ limit: 1, leaseSeconds: 10, retryIntervalSeconds: 5 });
+    const order: number[] = [];
+    let lease = (await limiter.acquire('q'))!;
+    const waiters = [1, 2, 3].map((n) =>
+      limiter.acquire('q', { waitSeconds: 20 }).then((l) => {
+        order.push(n);
+        return l!;
+      }),
+    );
+    await sleep(50);
+    for (const waiter of waiters) {
+      const released = performance.now();
+      await lease.release();
+      lease = await waiter;
+      // Far sooner than the retry interval: the release itself admitted the waiter.
+      expect(performance.now() - released).toBeLessThan(250);
+      expect(await limiter.inFlight('q')).toBe(1);
+    }
+    expect(order).toEqual([1, 2, 3]);
+    await lease.release();
+    expect(await limiter.inFlight('q')).toBe(0);
+  });
+
   it('release is idempotent and never frees another holder’s slot', async () => {
     const limiter = limiterOf({ limit: 1 });
     const seen = record(limiter);

@@ -107,18 +107,30 @@ export class ConcurrencyLimiter {
     if (signal?.aborted) return null;
     const startedAt = performance.now();
     const attempt = () => this.#attempt(key, storeKey, signal);
-    const first = await attempt();
-    if (first === 'aborted') return null;
-    if (!('expiresInMs' in first)) return this.#granted(first, 0);
-    if (wait === 0) return this.#timedOut(key, 0);
+    let expiresInMs = 0;
+    // While calls of this process already wait on the key, a newcomer queues behind them: a slot
+    // freed here goes to the oldest waiter anyway, so its own attempt would be a wasted trip.
+    if (wait === 0 || !this.#waiters.has(storeKey)) {
+      const first = await attempt();
+      if (first === 'aborted') return null;
+      if (!('expiresInMs' in first)) return this.#granted(first, 0);
+      if (wait === 0) return this.#timedOut(key, 0);
+      expiresInMs = first.expiresInMs;
+    }
     const lease = await waitForSlot({
       attempt,
+      forget: (held) => this.#forget(held.storeKey, held.id),
+      successor: {
+        limit: this.#options.limit,
+        leaseMs: this.#options.leaseMs,
+        lease: (id, inFlight) => new HeldLease(this.#owner, { key, storeKey, id, inFlight }),
+      },
       waiters: this.#waiters,
       storeKey,
       deadline: startedAt + wait,
       signal,
       retryIntervalMs: this.#options.retryIntervalMs,
-      expiresInMs: first.expiresInMs,
+      expiresInMs,
     });
     const seconds = (performance.now() - startedAt) / 1000;
     this.#emit('waited', { key, seconds, acquired: lease !== null });
@@ -231,16 +243,37 @@ export class ConcurrencyLimiter {
   }
 
   async #release(lease: HeldLease): Promise<void> {
-    const call = { keys: [lease.storeKey], args: [lease.id] };
-    const [live, inFlight, reclaimed] = (await this.store.run(releaseOperation, call)) as number[];
-    this.#waiters.wake(lease.storeKey, live! + reclaimed!);
-    if (reclaimed! > 0) this.#emit('reclaimed', { key: lease.key, count: reclaimed! });
+    const { key, storeKey, id } = lease;
+    // The oldest waiter of this process asleep on the key takes the slot in the same step.
+    const next = this.#waiters.reserve(storeKey);
+    const nextId = next === undefined ? undefined : randomUUID();
+    const args: (string | number)[] = [id];
+    if (next !== undefined) args.push(next.successor.limit, next.successor.leaseMs, nextId!);
+    let reply: number[];
+    try {
+      reply = (await this.store.run(releaseOperation, { keys: [storeKey], args })) as number[];
+    } catch (error) {
+      if (next !== undefined) {
+        next.handOver(undefined);
+        next.wake();
+        if (error instanceof StoreUnavailableError && error.timedOut) {
+          this.#forget(storeKey, nextId!).catch(() => undefined);
+        }
+      }
+      throw error;
+    }
+    const [live, inFlight, handed, reclaimed] = reply as [number, number, number, number];
+    if (reclaimed > 0) this.#emit('reclaimed', { key, count: reclaimed });
+    if (next !== undefined) {
+      next.handOver(handed === 1 ? next.successor.lease(nextId!, inFlight) : undefined);
+    }
+    if (handed !== 1 && live === 1) this.#waiters.wake(storeKey, 1);
     this.#emit('released', {
-      key: lease.key,
-      id: lease.id,
+      key,
+      id,
       heldSeconds: (performance.now() - lease.grantedAt) / 1000,
       expired: live !== 1,
-      inFlight: inFlight!,
+      inFlight: handed === 1 ? inFlight - 1 : inFlight,
     });
   }
 
@@ -253,8 +286,8 @@ export class ConcurrencyLimiter {
 
   /** Releases an id that was never handed to a caller, silently. */
   async #forget(storeKey: string, id: string): Promise<void> {
-    await this.store.run(releaseOperation, { keys: [storeKey], args: [id] });
-    this.#waiters.wake(storeKey, 1);
+    const reply = await this.store.run(releaseOperation, { keys: [storeKey], args: [id] });
+    if ((reply as number[])[0] === 1) this.#waiters.wake(storeKey, 1);
   }
 
   #emit<E extends keyof ConcurrencyEvents>(event: E, payload: ConcurrencyEvents[E][0]): void {

@@ -32,7 +32,7 @@ export async function holdWhile<T>(
     if (signal === undefined) return await work;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
-        lease.end(signal.reason);
+        lease.end(() => signal.reason);
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,4 @@
-import type { MemoryState } from '../store/store.js';
+import type { MemoryState, Reply } from '../store/store.js';
 
 /**
  * The leases of one key. On Redis a sorted set, member = lease id, score = the instant the lease
@@ -12,15 +12,25 @@ import type { MemoryState } from '../store/store.js';
 export type LeaseSet = Map<string, number>;
 
 /**
- * Lua shared by the steps: `reclaim(key, t)` drops expired leases and returns how many;
- * `keep_until(key, lease_ms)` makes the key outlive a lease that expires `lease_ms` from now.
+ * Lua shared by the steps. `admit(key, t, limit, lease_ms, id)` reclaims expired leases and,
+ * when fewer than `limit` remain, adds lease `id` until `t + lease_ms` and makes the key outlive
+ * it. It returns `{ admitted (1|0), live leases after, leases reclaimed, ms until the earliest
+ * lease expires (0 when admitted) }`.
  */
 export const LEASE_SET_LUA = `
-local function reclaim(key, t)
-  return redis.call('ZREMRANGEBYSCORE', key, '-inf', t)
-end
-local function keep_until(key, lease_ms)
-  if redis.call('PTTL', key) < lease_ms then redis.call('PEXPIRE', key, lease_ms) end
+local function admit(key, t, limit, lease_ms, id)
+  local reclaimed = redis.call('ZREMRANGEBYSCORE', key, '-inf', t)
+  local held = redis.call('ZCARD', key)
+  if held >= limit then
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return { 0, held, reclaimed, tonumber(first[2]) - t }
+  end
+  redis.call('ZADD', key, t + lease_ms, id)
+  -- An empty set was no key at all, so it has no TTL yet to compare with.
+  if held == 0 or redis.call('PTTL', key) < lease_ms then
+    redis.call('PEXPIRE', key, lease_ms)
+  end
+  return { 1, held + 1, reclaimed, 0 }
 end`;
 
 /** The leases at `key`, or an empty set (not yet stored) when there are none. */
@@ -28,8 +38,14 @@ export function leasesAt(state: MemoryState, key: string): LeaseSet {
   return state.get<LeaseSet>(key) ?? new Map();
 }
 
-/** Drops the expired leases (in place) and returns how many there were, as `reclaim` does. */
-export function reclaim(state: MemoryState, key: string, leases: LeaseSet, t: number): number {
+/** `admit` in memory: the same step, the same reply. */
+export function admit(
+  state: MemoryState,
+  key: string,
+  grant: { t: number; limit: number; leaseMs: number; id: string },
+): Reply[] {
+  const { t, limit, leaseMs } = grant;
+  const leases = leasesAt(state, key);
   let reclaimed = 0;
   for (const [id, expiry] of leases) {
     if (expiry <= t) {
@@ -39,23 +55,30 @@ export function reclaim(state: MemoryState, key: string, leases: LeaseSet, t: nu
   }
   // Redis deletes a sorted set whose last member goes.
   if (reclaimed > 0 && leases.size === 0) state.delete(key);
-  return reclaimed;
-}
-
-/** Stores `leases` at `key` with a TTL of at least `leaseMs`, as `keep_until` does. */
-export function keepUntil(
-  state: MemoryState,
-  key: string,
-  leases: LeaseSet,
-  leaseMs: number,
-): void {
+  if (leases.size >= limit) {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const expiry of leases.values()) if (expiry < earliest) earliest = expiry;
+    return [0, leases.size, reclaimed, earliest - t];
+  }
+  leases.set(grant.id, t + leaseMs);
   const ttl = state.ttl(key);
   state.set(key, leases, Math.max(ttl, leaseMs));
+  return [1, leases.size, reclaimed, 0];
 }
 
-/** Milliseconds until the earliest lease expires (0 when there is none). */
-export function earliestExpiryIn(leases: LeaseSet, t: number): number {
-  let earliest = Number.POSITIVE_INFINITY;
-  for (const expiry of leases.values()) if (expiry < earliest) earliest = expiry;
-  return earliest === Number.POSITIVE_INFINITY ? 0 : earliest - t;
+/** Removes lease `id`, as `ZREM` does; returns its expiry, or undefined when it was not there. */
+export function remove(state: MemoryState, key: string, id: string): number | undefined {
+  const leases = state.get<LeaseSet>(key);
+  const expiry = leases?.get(id);
+  if (leases === undefined || expiry === undefined) return undefined;
+  leases.delete(id);
+  if (leases.size === 0) state.delete(key);
+  return expiry;
+}
+
+/** The number of live leases (`t < expiry`), as `ZCOUNT key (t +inf`. */
+export function countLive(state: MemoryState, key: string, t: number): number {
+  let live = 0;
+  for (const expiry of leasesAt(state, key).values()) if (expiry > t) live++;
+  return live;
 }

@@ -59,8 +59,8 @@ export class HeldLease implements Lease {
   #releasing: Promise<void> | undefined;
   #lost = false;
   #controller: AbortController | undefined;
-  #ended = false;
-  #endReason: unknown;
+  /** Why the lease ended, made on demand (a DOMException costs a stack trace). */
+  #endReason: (() => unknown) | undefined;
 
   constructor(
     owner: LeaseOwner,
@@ -77,7 +77,7 @@ export class HeldLease implements Lease {
     // Created on first use: most leases never need one, and acquire is the hot path.
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#ended) this.#controller.abort(this.#endReason);
+      if (this.#endReason !== undefined) this.#controller.abort(this.#endReason());
     }
     return this.#controller.signal;
   }
@@ -90,7 +90,7 @@ export class HeldLease implements Lease {
   release(): Promise<void> {
     if (this.#releasing === undefined) {
       const releasing = this.#owner.release(this).then(
-        () => this.end(new DOMException('The lease was released.', 'AbortError')),
+        () => this.end(() => new DOMException('The lease was released.', 'AbortError')),
         (error: unknown) => {
           this.#releasing = undefined;
           throw error;
@@ -106,16 +106,15 @@ export class HeldLease implements Lease {
     const renewed = await this.#owner.extend(this);
     if (!renewed) {
       this.#lost = true;
-      this.end(new DOMException('The lease expired before it was extended.', 'AbortError'));
+      this.end(() => new DOMException('The lease expired before it was extended.', 'AbortError'));
     }
     return renewed;
   }
 
-  /** Aborts {@link signal} with `reason`, once. */
-  end(reason: unknown): void {
-    if (this.#ended) return;
-    this.#ended = true;
+  /** Aborts {@link signal} with the reason `reason()` makes, once. */
+  end(reason: () => unknown): void {
+    if (this.#endReason !== undefined) return;
     this.#endReason = reason;
-    this.#controller?.abort(reason);
+    this.#controller?.abort(reason());
   }
 }

@@ -1,5 +1,5 @@
 import type { HeldLease } from './lease.js';
-import { type LocalWaiters, Waiter } from './local-waiters.js';
+import { type LocalWaiters, type Successor, Waiter } from './local-waiters.js';
 import { retryDelayMs } from './retry-delay.js';
 
 /**
@@ -13,6 +13,10 @@ export type Attempt = HeldLease | { readonly expiresInMs: number } | 'aborted';
 export interface SlotSearch {
   /** Runs one acquire step. */
   readonly attempt: () => Promise<Attempt>;
+  /** Gives back, silently, a slot handed over after the call was aborted. */
+  readonly forget: (lease: HeldLease) => Promise<void>;
+  /** How a releasing holder of this process hands this call a slot. */
+  readonly successor: Successor;
   /** This process's waiters on the store, and the lease set waited on. */
   readonly waiters: LocalWaiters;
   readonly storeKey: string;
@@ -20,26 +24,27 @@ export interface SlotSearch {
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
   readonly retryIntervalMs: number;
-  /** The first attempt's hint: ms until the earliest lease expires. */
+  /** The first attempt's hint: ms until the earliest lease expires (0: none). */
   readonly expiresInMs: number;
 }
 
 /**
- * Retries a full key until a slot comes, the deadline passes (a last attempt is made at the
- * deadline) or the signal aborts (the wait ends at once, not at the next retry). Pauses follow
- * {@link retryDelayMs}; a release of the same key in this process wakes one waiter at once.
- * Resolves the lease, or null.
+ * Waits for a slot until one comes, the deadline passes (a last attempt is made at the
+ * deadline) or the signal aborts (the wait ends at once, not at the next retry). Between
+ * attempts it sleeps as {@link retryDelayMs} says, in this process's queue of waiters for the
+ * key, where a releasing holder of this process can hand it the slot directly. Resolves the
+ * lease, or null.
  *
  * @example
  * ```ts
- * const lease = await waitForSlot({ attempt, waiters, storeKey, deadline: performance.now() + 5000,
- *   signal, retryIntervalMs: 1000, expiresInMs: first.expiresInMs });
+ * const lease = await waitForSlot({ attempt, forget, successor, waiters, storeKey, signal,
+ *   deadline: performance.now() + 5000, retryIntervalMs: 1000, expiresInMs: 0 });
  * ```
  */
 export async function waitForSlot(search: SlotSearch): Promise<HeldLease | null> {
   const { waiters, storeKey, signal } = search;
   let { expiresInMs } = search;
-  const waiter = new Waiter();
+  const waiter = new Waiter(search.successor);
   const onAbort = () => waiter.interrupt();
   signal?.addEventListener('abort', onAbort, { once: true });
   waiters.join(storeKey, waiter);
@@ -48,7 +53,16 @@ export async function waitForSlot(search: SlotSearch): Promise<HeldLease | null>
     for (let retry = 0; lease === null; retry++) {
       const left = search.deadline - performance.now();
       if (left <= 0 || signal?.aborted) break;
-      await waiter.sleep(Math.min(left, retryDelayMs(retry, search.retryIntervalMs, expiresInMs)));
+      const pause = Math.min(left, retryDelayMs(retry, search.retryIntervalMs, expiresInMs));
+      const handed = await waiter.sleep(pause);
+      if (handed !== undefined) {
+        if (signal?.aborted) {
+          await search.forget(handed);
+          break;
+        }
+        lease = handed;
+        break;
+      }
       if (signal?.aborted) break;
       waiter.woken = false;
       const result = await search.attempt();
