@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import type { Store } from '@sluice/core';
+import { sluice } from '@sluice/express';
+import express, { type ErrorRequestHandler } from 'express';
+import type { LoadedConfig } from './config.js';
+import { acceptIngest, countDropped, ingestKind, readBody, sluiceOptions } from './endpoint.js';
+import { type IngestBody, IngestError } from './ingest.js';
+import type { IngestLog } from './ingest-log.js';
+import { readRawBody } from './raw-body.js';
+
+/** The endpoint on Express (4 or 5): the body is read before sluice decides. */
+export function expressApp(
+  config: LoadedConfig,
+  store: Store,
+  log: IngestLog,
+): (port: number) => Promise<Server> {
+  const app = express();
+  const limiter = sluice(sluiceOptions(config, store));
+  countDropped(limiter, log);
+  app.use((req, _res, next) => {
+    if (req.method !== 'POST' || ingestKind(req.originalUrl) === undefined) return next();
+    readRawBody(req).then((raw) => {
+      req.body = readBody(req.originalUrl, raw, req.headers['content-encoding']);
+      next();
+    }, next);
+  });
+  app.use(limiter);
+  const ingest: express.RequestHandler = (req, res) => {
+    res.json(acceptIngest(req.body as IngestBody, req.sluice, log));
+  };
+  app.post('/api/:projectId/store/', ingest);
+  app.post('/api/:projectId/envelope/', ingest);
+  app.get('/api/:projectId/stats/', (req, res) => {
+    res.json(log.stats(String(req.params.projectId)));
+  });
+  const onError: ErrorRequestHandler = (error: Error, _req, res, _next) => {
+    const status = error instanceof IngestError ? error.status : 500;
+    res.status(status).set('X-Sentry-Error', error.message).json({ error: error.message });
+  };
+  app.use(onError);
+  return (port) =>
+    new Promise((resolve) => {
+      const server = app.listen(port, '127.0.0.1', () => resolve(server));
+    });
+}
