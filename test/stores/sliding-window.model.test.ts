@@ -187,7 +187,7 @@ describe.each(STORE_KINDS)('SlidingWindowRateLimiter agrees with the naive model
           }
         },
       ),
-      { numRuns: kind === 'memory' ? 300 : 80, seed: 20_241_122 },
+      { numRuns: kind === 'memory' ? 1000 : 400, seed: 20_241_122 },
     );
   });
 });
