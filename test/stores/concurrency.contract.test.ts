@@ -206,6 +206,20 @@ describe.each(STORE_KINDS)('ConcurrencyLimiter on %s', (kind) => {
     expect(await b.extend()).toBe(false);
   });
 
+  it('a shorter lease never shortens the key under a longer one of another limiter', async () => {
+    const store = harness.store();
+    const long = limiterOf({ limit: 2, leaseSeconds: 10 }, store);
+    const short = limiterOf({ limit: 2, leaseSeconds: 0.3, retryIntervalSeconds: 0.05 }, store);
+    const storeKey = `${store.prefix}:c:{q}`;
+    const a = (await long.acquire('q'))!;
+    const b = (await short.acquire('q'))!;
+    expect(await harness.pttl(store, storeKey)).toBeGreaterThan(9000);
+    expect(await b.extend()).toBe(true);
+    expect(await harness.pttl(store, storeKey)).toBeGreaterThan(9000);
+    await Promise.all([a.release(), b.release()]);
+    expect(await harness.keyCount(store)).toBe(0);
+  });
+
   it('keys are independent, and any string is a safe key', async () => {
     const limiter = limiterOf({ limit: 1 });
     const keys = ['a', '{a}', 'a}', '{', '', 'a:b', 'a b', 'ü', 'x'.repeat(300)];

@@ -280,7 +280,8 @@ export class ConcurrencyLimiter {
   async #extend(lease: HeldLease): Promise<boolean> {
     const call = { keys: [lease.storeKey], args: [this.#options.leaseMs, lease.id] };
     const renewed = (await this.store.run(extendOperation, call)) === 1;
-    if (!renewed) this.#emit('lost', { key: lease.key, id: lease.id });
+    // A release that overtook this extension is no loss.
+    if (!renewed && !lease.releasing) this.#emit('lost', { key: lease.key, id: lease.id });
     return renewed;
   }
 

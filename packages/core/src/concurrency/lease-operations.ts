@@ -79,7 +79,8 @@ return { live, redis.call('ZCOUNT', key, '(' .. t, '+inf'), 0, 0 }`,
  */
 export const extendOperation: StoreOperation = {
   name: 'sluice_concurrency_extend',
-  lua: `local key, lease_ms, id = keys[1], tonumber(argv[1]), argv[2]
+  lua: `${LEASE_SET_LUA}
+local key, lease_ms, id = keys[1], tonumber(argv[1]), argv[2]
 local t = math.floor(now)
 local expiry = redis.call('ZSCORE', key, id)
 if not expiry then return 0 end
@@ -88,7 +89,7 @@ if tonumber(expiry) <= t then
   return 0
 end
 redis.call('ZADD', key, 'XX', t + lease_ms, id)
-if redis.call('PTTL', key) < lease_ms then redis.call('PEXPIRE', key, lease_ms) end
+keep_until(key, lease_ms)
 return 1`,
   memory(state, keys, args, now) {
     const key = keys[0]!;

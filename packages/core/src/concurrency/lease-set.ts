@@ -12,12 +12,20 @@ import type { MemoryState, Reply } from '../store/store.js';
 export type LeaseSet = Map<string, number>;
 
 /**
- * Lua shared by the steps. `admit(key, t, limit, lease_ms, id)` reclaims expired leases and,
- * when fewer than `limit` remain, adds lease `id` until `t + lease_ms` and makes the key outlive
- * it. It returns `{ admitted (1|0), live leases after, leases reclaimed, ms until the earliest
- * lease expires (0 when admitted) }`.
+ * Lua shared by the steps. `keep_until(key, lease_ms)` makes a key that already has a TTL outlive
+ * a lease that expires `lease_ms` from now (one `PEXPIRE ... GT` from Redis 7.0, `PTTL` and
+ * `PEXPIRE` before). `admit(key, t, limit, lease_ms, id)` reclaims expired leases and, when fewer
+ * than `limit` remain, adds lease `id` until `t + lease_ms`; it returns `{ admitted (1|0), live
+ * leases after, leases reclaimed, ms until the earliest lease expires (0 when admitted) }`.
  */
 export const LEASE_SET_LUA = `
+local function keep_until(key, lease_ms)
+  if (redis.REDIS_VERSION_NUM or 0) >= 0x070000 then
+    redis.call('PEXPIRE', key, lease_ms, 'GT')
+  elseif redis.call('PTTL', key) < lease_ms then
+    redis.call('PEXPIRE', key, lease_ms)
+  end
+end
 local function admit(key, t, limit, lease_ms, id)
   local reclaimed = redis.call('ZREMRANGEBYSCORE', key, '-inf', t)
   local held = redis.call('ZCARD', key)
@@ -26,10 +34,8 @@ local function admit(key, t, limit, lease_ms, id)
     return { 0, held, reclaimed, tonumber(first[2]) - t }
   end
   redis.call('ZADD', key, t + lease_ms, id)
-  -- An empty set was no key at all, so it has no TTL yet to compare with.
-  if held == 0 or redis.call('PTTL', key) < lease_ms then
-    redis.call('PEXPIRE', key, lease_ms)
-  end
+  -- An empty set was no key at all: it has no TTL yet to keep.
+  if held == 0 then redis.call('PEXPIRE', key, lease_ms) else keep_until(key, lease_ms) end
   return { 1, held + 1, reclaimed, 0 }
 end`;
 

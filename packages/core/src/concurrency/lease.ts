@@ -104,6 +104,7 @@ export class HeldLease implements Lease {
   async extend(): Promise<boolean> {
     if (this.#releasing !== undefined || this.#lost) return false;
     const renewed = await this.#owner.extend(this);
+    if (this.#releasing !== undefined) return false;
     if (!renewed) {
       this.#lost = true;
       this.end(() => new DOMException('The lease expired before it was extended.', 'AbortError'));
