@@ -1,11 +1,32 @@
 import { InvalidConfiguration } from '../errors.js';
 import { integerAtLeast, positiveNumber } from '../validate.js';
 
-/** Default lease length: a holder that never releases frees its slot after 5 minutes. */
+/**
+ * Default lease length: a holder that never releases frees its slot after 5 minutes.
+ *
+ * @example
+ * ```ts
+ * new ConcurrencyLimiter(store, { limit: 5, leaseSeconds: DEFAULT_LEASE_SECONDS * 2 });
+ * ```
+ */
 export const DEFAULT_LEASE_SECONDS = 300;
-/** Default wait for a slot: none, `acquire` answers at once. */
+/**
+ * Default wait for a slot: none, `acquire` answers at once.
+ *
+ * @example
+ * ```ts
+ * const waits = limiter.waitSeconds !== DEFAULT_WAIT_SECONDS;
+ * ```
+ */
 export const DEFAULT_WAIT_SECONDS = 0;
-/** Default longest pause between two attempts of a waiting `acquire` (jittered). */
+/**
+ * Default longest pause between two attempts of a waiting `acquire` (jittered).
+ *
+ * @example
+ * ```ts
+ * new ConcurrencyLimiter(store, { limit: 5, retryIntervalSeconds: DEFAULT_RETRY_INTERVAL_SECONDS / 4 });
+ * ```
+ */
 export const DEFAULT_RETRY_INTERVAL_SECONDS = 1;
 /** Shortest lease, so a lease is at least one whole millisecond of the store's clock. */
 const MIN_LEASE_SECONDS = 0.001;
@@ -88,7 +109,14 @@ export interface RunOptions extends AcquireOptions {
  */
 export type RunResult<T> = { acquired: true; value: T } | { acquired: false };
 
-/** Options as the limiter uses them: validated, with defaults, in milliseconds. */
+/**
+ * Options as the limiter uses them: validated, with defaults, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * const { limit, leaseMs } = resolveOptions({ limit: 5, leaseSeconds: 60 }); // 5, 60000
+ * ```
+ */
 export interface ResolvedOptions {
   readonly limit: number;
   readonly leaseMs: number;
@@ -97,7 +125,14 @@ export interface ResolvedOptions {
   readonly autoExtend: boolean;
 }
 
-/** Validates the constructor's options once and resolves their defaults. */
+/**
+ * Validates the constructor's options once and resolves their defaults.
+ *
+ * @example
+ * ```ts
+ * resolveOptions({ limit: 0 }); // throws InvalidConfiguration naming `limit`
+ * ```
+ */
 export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidConfiguration('options', options, 'an options object with a `limit`');
@@ -134,7 +169,14 @@ export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOpti
   };
 }
 
-/** Validates a wait in seconds (0, a positive number, or `Infinity`) and returns milliseconds. */
+/**
+ * Validates a wait in seconds (0, a positive number, or `Infinity`) and returns milliseconds.
+ *
+ * @example
+ * ```ts
+ * waitMs('waitSeconds', 1.5); // 1500
+ * ```
+ */
 export function waitMs(option: string, value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw new InvalidConfiguration(option, value, 'a number of seconds of 0 or more, or Infinity');
@@ -142,7 +184,14 @@ export function waitMs(option: string, value: unknown): number {
   return value * 1000;
 }
 
-/** Validates an optional abort signal. */
+/**
+ * Validates an optional abort signal.
+ *
+ * @example
+ * ```ts
+ * const signal = abortSignal('signal', opts.signal); // undefined, or the validated signal
+ * ```
+ */
 export function abortSignal(option: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
   const signal = value as AbortSignal | null;

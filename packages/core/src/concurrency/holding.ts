@@ -1,6 +1,13 @@
 import type { HeldLease, Lease } from './lease.js';
 
-/** How {@link holdWhile} runs a function. */
+/**
+ * How {@link holdWhile} runs a function.
+ *
+ * @example
+ * ```ts
+ * const holding: Holding = { signal: request.signal, extendEveryMs: undefined };
+ * ```
+ */
 export interface Holding {
   /** Aborting it ends the hold: the call rejects with its reason and `lease.signal` aborts. */
   readonly signal: AbortSignal | undefined;

@@ -14,6 +14,11 @@ import { admit, countLive, LEASE_SET_LUA, leasesAt, remove } from './lease-set.j
  * ARGV: limit, lease length in ms (integer), the new lease's id.
  * Reply: `{ acquired (1|0), live leases after the step, leases reclaimed, ms until the earliest
  * lease expires (0 when acquired) }`.
+ *
+ * @example
+ * ```ts
+ * const [acquired, inFlight] = (await store.run(acquireOperation, { keys: [setKey], args: [5, 60_000, randomUUID()] })) as number[];
+ * ```
  */
 export const acquireOperation: StoreOperation = {
   name: 'sluice_concurrency_acquire',
@@ -34,6 +39,11 @@ return admit(keys[1], math.floor(now), tonumber(argv[1]), tonumber(argv[2]), arg
  * ARGV: the lease's id; optionally the successor's limit, lease length in ms and lease id.
  * Reply: `{ 1 when the lease was still live (0: already expired, reclaimed or reset), live leases
  * after the step, 1 when the successor was admitted, leases reclaimed }`.
+ *
+ * @example
+ * ```ts
+ * await store.run(releaseOperation, { keys: [setKey], args: [lease.id] });
+ * ```
  */
 export const releaseOperation: StoreOperation = {
   name: 'sluice_concurrency_release',
@@ -76,6 +86,11 @@ return { live, redis.call('ZCOUNT', key, '(' .. t, '+inf'), 0, 0 }`,
  * KEYS[1]: the lease set.
  * ARGV: lease length in ms (integer), the lease's id.
  * Reply: 1 when renewed, 0 when the lease was lost.
+ *
+ * @example
+ * ```ts
+ * const renewed = (await store.run(extendOperation, { keys: [setKey], args: [60_000, lease.id] })) === 1;
+ * ```
  */
 export const extendOperation: StoreOperation = {
   name: 'sluice_concurrency_extend',
@@ -114,6 +129,11 @@ return 1`,
  *
  * KEYS[1]: the lease set.
  * Reply: the number of leases with `now < expiry`.
+ *
+ * @example
+ * ```ts
+ * const live = (await store.run(countOperation, { keys: [setKey], args: [] })) as number;
+ * ```
  */
 export const countOperation: StoreOperation = {
   name: 'sluice_concurrency_count',
@@ -126,6 +146,11 @@ export const countOperation: StoreOperation = {
  *
  * KEYS[1]: the lease set.
  * Reply: the number of live leases dropped.
+ *
+ * @example
+ * ```ts
+ * await store.run(resetOperation, { keys: [setKey], args: [] });
+ * ```
  */
 export const resetOperation: StoreOperation = {
   name: 'sluice_concurrency_reset',

@@ -8,6 +8,11 @@ import type { MemoryState, Reply } from '../store/store.js';
  *
  * Every step works on `t = floor(now)`, so scores are integers and Lua and memory agree to the
  * millisecond.
+ *
+ * @example
+ * ```ts
+ * const leases: LeaseSet = new Map([['3f2c...', 1_700_000_060_000]]);
+ * ```
  */
 export type LeaseSet = Map<string, number>;
 
@@ -17,6 +22,11 @@ export type LeaseSet = Map<string, number>;
  * `PEXPIRE` before). `admit(key, t, limit, lease_ms, id)` reclaims expired leases and, when fewer
  * than `limit` remain, adds lease `id` until `t + lease_ms`; it returns `{ admitted (1|0), live
  * leases after, leases reclaimed, ms until the earliest lease expires (0 when admitted) }`.
+ *
+ * @example
+ * ```ts
+ * const lua = `${LEASE_SET_LUA}\nreturn admit(keys[1], math.floor(now), 5, 60000, argv[1])`;
+ * ```
  */
 export const LEASE_SET_LUA = `
 local function keep_until(key, lease_ms)
@@ -39,12 +49,26 @@ local function admit(key, t, limit, lease_ms, id)
   return { 1, held + 1, reclaimed, 0 }
 end`;
 
-/** The leases at `key`, or an empty set (not yet stored) when there are none. */
+/**
+ * The leases at `key`, or an empty set (not yet stored) when there are none.
+ *
+ * @example
+ * ```ts
+ * const leases = leasesAt(state, setKey); // empty Map when absent
+ * ```
+ */
 export function leasesAt(state: MemoryState, key: string): LeaseSet {
   return state.get<LeaseSet>(key) ?? new Map();
 }
 
-/** `admit` in memory: the same step, the same reply. */
+/**
+ * `admit` in memory: the same step, the same reply.
+ *
+ * @example
+ * ```ts
+ * const [admitted] = admit(state, setKey, { t: now, limit: 5, leaseMs: 60_000, id });
+ * ```
+ */
 export function admit(
   state: MemoryState,
   key: string,
@@ -72,7 +96,14 @@ export function admit(
   return [1, leases.size, reclaimed, 0];
 }
 
-/** Removes lease `id`, as `ZREM` does; returns its expiry, or undefined when it was not there. */
+/**
+ * Removes lease `id`, as `ZREM` does; returns its expiry, or undefined when it was not there.
+ *
+ * @example
+ * ```ts
+ * const expiry = remove(state, setKey, lease.id); // undefined when not held
+ * ```
+ */
 export function remove(state: MemoryState, key: string, id: string): number | undefined {
   const leases = state.get<LeaseSet>(key);
   const expiry = leases?.get(id);
@@ -82,7 +113,14 @@ export function remove(state: MemoryState, key: string, id: string): number | un
   return expiry;
 }
 
-/** The number of live leases (`t < expiry`), as `ZCOUNT key (t +inf`. */
+/**
+ * The number of live leases (`t < expiry`), as `ZCOUNT key (t +inf`.
+ *
+ * @example
+ * ```ts
+ * const live = countLive(state, setKey, Math.floor(now));
+ * ```
+ */
 export function countLive(state: MemoryState, key: string, t: number): number {
   let live = 0;
   for (const expiry of leasesAt(state, key).values()) if (expiry > t) live++;

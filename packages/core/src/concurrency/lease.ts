@@ -36,7 +36,14 @@ export interface Lease {
   extend(): Promise<boolean>;
 }
 
-/** What a lease asks of the limiter that granted it. */
+/**
+ * What a lease asks of the limiter that granted it.
+ *
+ * @example
+ * ```ts
+ * const owner: LeaseOwner = { release: (l) => releaseStep(l), extend: (l) => extendStep(l) };
+ * ```
+ */
 export interface LeaseOwner {
   /** Runs the release step and reports it. */
   release(lease: HeldLease): Promise<void>;
@@ -44,7 +51,14 @@ export interface LeaseOwner {
   extend(lease: HeldLease): Promise<boolean>;
 }
 
-/** The {@link Lease} the limiter hands out. */
+/**
+ * The {@link Lease} the limiter hands out.
+ *
+ * @example
+ * ```ts
+ * const lease = new HeldLease(owner, { key: 'snuba', storeKey, id: randomUUID(), inFlight: 1 });
+ * ```
+ */
 export class HeldLease implements Lease {
   readonly key: string;
   readonly id: string;

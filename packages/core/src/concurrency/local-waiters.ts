@@ -1,7 +1,14 @@
 import type { Store } from '../store/store.js';
 import type { HeldLease } from './lease.js';
 
-/** What a waiter's limiter needs so that a releasing holder can hand it a slot. */
+/**
+ * What a waiter's limiter needs so that a releasing holder can hand it a slot.
+ *
+ * @example
+ * ```ts
+ * const successor: Successor = { limit: 5, leaseMs: 60_000, lease: (id, inFlight) => makeLease(id, inFlight) };
+ * ```
+ */
 export interface Successor {
   readonly limit: number;
   readonly leaseMs: number;
@@ -13,6 +20,12 @@ export interface Successor {
  * One waiting `acquire` of this process. It sleeps between attempts; a holder of the same key
  * releasing in this process either hands it the slot in the release's own store step (the
  * waiter is *reserved* meanwhile, so it never races for that slot), or wakes it to try at once.
+ *
+ * @example
+ * ```ts
+ * const waiter = new Waiter(successor);
+ * const handed = await waiter.sleep(250); // a lease handed over, or undefined
+ * ```
  */
 export class Waiter {
   /** An unconsumed wake: the next sleep returns at once. Cleared when an attempt starts. */
@@ -82,7 +95,15 @@ export class Waiter {
   }
 }
 
-/** The waiters of one store in this process, per lease-set key, oldest first. */
+/**
+ * The waiters of one store in this process, per lease-set key, oldest first.
+ *
+ * @example
+ * ```ts
+ * const waiters = localWaiters(store);
+ * const next = waiters.reserve(setKey); // the oldest sleeping waiter, reserved for a hand-over
+ * ```
+ */
 export class LocalWaiters {
   readonly #queues = new Map<string, Set<Waiter>>();
 
@@ -139,7 +160,14 @@ export class LocalWaiters {
 
 const byStore = new WeakMap<Store, LocalWaiters>();
 
-/** The waiters on `store` in this process, shared by every limiter on that store. */
+/**
+ * The waiters on `store` in this process, shared by every limiter on that store.
+ *
+ * @example
+ * ```ts
+ * localWaiters(store).wake(setKey, 1);
+ * ```
+ */
 export function localWaiters(store: Store): LocalWaiters {
   let waiters = byStore.get(store);
   if (waiters === undefined) {

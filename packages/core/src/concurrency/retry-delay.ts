@@ -3,6 +3,12 @@
  * `intervalMs` and doubles up to `intervalMs`, each pause drawn from its upper half (jitter), so
  * waiters spread out and never spin the store. When the store said the earliest lease expires
  * in `expiresInMs`, the pause ends shortly after that instead.
+ *
+ * @example
+ * ```ts
+ * retryDelayMs(0, 1000, 0); // between 62.5 and 125
+ * retryDelayMs(5, 1000, 40); // about 40: the earliest lease expires first
+ * ```
  */
 export function retryDelayMs(
   attempt: number,

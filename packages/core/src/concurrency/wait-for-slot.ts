@@ -6,10 +6,24 @@ import { retryDelayMs } from './retry-delay.js';
  * The outcome of one acquire step: a lease; a full key, with the milliseconds until its earliest
  * lease expires; or `aborted` when the call's signal aborted while the step ran (any slot it
  * took was given back).
+ *
+ * @example
+ * ```ts
+ * const result: Attempt = await attempt();
+ * if (result !== 'aborted' && !('expiresInMs' in result)) use(result);
+ * ```
  */
 export type Attempt = HeldLease | { readonly expiresInMs: number } | 'aborted';
 
-/** What {@link waitForSlot} needs. */
+/**
+ * What {@link waitForSlot} needs.
+ *
+ * @example
+ * ```ts
+ * const search: SlotSearch = { attempt, forget, successor, waiters, storeKey, signal,
+ *   deadline: performance.now() + 5000, retryIntervalMs: 1000, expiresInMs: 0 };
+ * ```
+ */
 export interface SlotSearch {
   /** Runs one acquire step. */
   readonly attempt: () => Promise<Attempt>;
