@@ -24,6 +24,7 @@ export default defineConfig({
         extends: true,
         test: { name: 'faults', include: ['test/faults/**/*.test.ts'], fileParallelism: false },
       },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       { extends: true, test: { name: 'adapters', include: ['test/adapters/**/*.test.ts'] } },
     ],
   },

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { fixture } from './child.js';
 
 /** An app running in its own Node process, listening on a loopback port. */
@@ -13,33 +14,56 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+/** Starts the TypeScript fixture `name` (through tsx); it prints `{"port": n}` when it listens. */
+export function startApp(name: string, env: Record<string, string>): Promise<AppProcess> {
+  return startListening(['--import', 'tsx', fixture(name)], env, /\{"port":(\d+)\}/);
+}
+
 /**
- * Starts the TypeScript fixture `name` (through tsx) with `env` and waits for the
- * `{"port": n}` line it prints when it listens.
+ * Starts the built example store endpoint (`examples/store-endpoint/dist/main.js`) on a free
+ * port with `framework` and `env`, as a user runs it.
  */
-export async function startApp(name: string, env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture(name)], {
+export function startEndpoint(framework: string, env: Record<string, string>): Promise<AppProcess> {
+  const main = fileURLToPath(
+    new URL('../../examples/store-endpoint/dist/main.js', import.meta.url),
+  );
+  return startListening(
+    [main, '--framework', framework],
+    { PORT: '0', ...env },
+    /on http:\/\/127\.0\.0\.1:(\d+)/,
+  );
+}
+
+async function startListening(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<AppProcess> {
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let output = '';
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
   const port = await new Promise<number>((resolve, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${stderr}`)), 20_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const match = /\{"port":(\d+)\}/.exec(stdout);
+    const timer = setTimeout(
+      () => reject(new Error(`${args.join(' ')} did not start: ${stderr}`)),
+      20_000,
+    );
+    const look = (chunk: Buffer, isError: boolean) => {
+      output += chunk.toString();
+      if (isError) stderr += chunk.toString();
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));
       }
-    });
+    };
+    child.stdout!.on('data', (c: Buffer) => look(c, false));
+    child.stderr!.on('data', (c: Buffer) => look(c, true));
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code}: ${stderr}`));
+      reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`));
     });
   });
   const url = `http://127.0.0.1:${port}`;

@@ -19,10 +19,11 @@ export function expressApp(
   countDropped(limiter, log);
   app.use((req, _res, next) => {
     if (req.method !== 'POST' || ingestKind(req.originalUrl) === undefined) return next();
-    readRawBody(req).then((raw) => {
-      req.body = readBody(req.originalUrl, raw, req.headers['content-encoding']);
-      next();
-    }, next);
+    readRawBody(req)
+      .then((raw) => {
+        req.body = readBody(req.originalUrl, raw, req.headers['content-encoding']);
+      })
+      .then(() => next(), next);
   });
   app.use(limiter);
   const ingest: express.RequestHandler = (req, res) => {
