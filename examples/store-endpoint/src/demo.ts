@@ -42,7 +42,7 @@ writeFileSync(
         id: 43,
         organizationId: 8,
         publicKeys: [HTTP_KEY],
-        quotas: [{ id: 'o', limit: 5, windowSeconds: 60, reasonCode: 'org_quota' }],
+        quotas: [{ id: 'o', limit: 5, windowSeconds: 3600, reasonCode: 'org_quota' }],
       },
     ],
   }),
@@ -58,7 +58,7 @@ console.log(
   `store endpoint: ${endpoint.url} (fastify, memory store); accepted data: ${join(dir, 'accepted.jsonl')}`,
 );
 console.log(
-  `project 42: errors ${ERROR_LIMIT} per 5 s window; project 43: organization quota 5 per minute\n`,
+  `project 42: errors ${ERROR_LIMIT} per 5 s window; project 43: organization quota 5 per hour\n`,
 );
 
 // 1. The real SDK: a burst of 3x the error quota and a few transactions, then one error every
@@ -85,7 +85,7 @@ const { captured, sent } = JSON.parse(sdk.stdout) as {
   sent: SentEnvelope[];
 };
 
-// 2. Plain HTTP: 8 store requests against a project whose organization allows 5 a minute.
+// 2. Plain HTTP: 8 store requests against a project whose organization allows 5 an hour.
 const statuses: number[] = [];
 let refusal: Response | undefined;
 for (let i = 0; i < 8; i++) {
