@@ -298,10 +298,12 @@ export class HttpLimiter {
     shadow: boolean,
   ): Promise<{ refusals: Refusal[]; tightest?: QuotaRemaining }> {
     const { project, key } = state;
-    const cacheKey = `${this.#stage}\u0000${project.organizationId}\u0000${project.id}\u0000${key ?? ''}\u0000${item.category ?? ''}`;
+    // A stage decides other engines after the limiter than alone: each has its own refusals.
+    const stage = engines === this.#engines ? this.#stage : -1 - this.#stage;
+    const cacheKey = `${stage}\u0000${project.organizationId}\u0000${project.id}\u0000${key ?? ''}\u0000${item.category ?? ''}`;
     if (!shadow) {
       const cached = this.#shared.cache.get(cacheKey, Date.now());
-      if (cached !== undefined && cached.length > 0) return { refusals: cached };
+      if (cached !== undefined && cached.refusals.length > 0) return cached;
     }
     let tightest: QuotaRemaining | undefined;
     const quotaCall = {
@@ -321,7 +323,7 @@ export class HttpLimiter {
           reasonCode: limit.reasonCode ?? result.reasonCode ?? 'quota',
         }));
         if (!shadow && result.tightest?.full === true)
-          this.#shared.cache.set(cacheKey, refusals, Date.now());
+          this.#shared.cache.set(cacheKey, refusals, Date.now(), result.tightest);
         return tightest === undefined ? { refusals } : { refusals, tightest };
       }
     }

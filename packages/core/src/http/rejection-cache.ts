@@ -1,3 +1,4 @@
+import type { QuotaRemaining } from '../quotas/rate-limit.js';
 import type { Refusal } from './answers.js';
 
 /** Most refusals remembered at once; the oldest is forgotten first. */
@@ -8,6 +9,15 @@ interface Remembered {
   readonly until: number;
   /** Each refusal with the instant it ends, in ms. */
   readonly refusals: ReadonlyArray<{ refusal: Refusal; endsAt: number }>;
+  /** The full quota, for the IETF `RateLimit` headers, and when its window resets, in ms. */
+  readonly tightest?: { quota: QuotaRemaining; resetAt: number };
+}
+
+/** What the cache still holds for a key. */
+export interface CachedRefusal {
+  readonly refusals: Refusal[];
+  /** The full quota, with `resetAfter` counted from the lookup. */
+  readonly tightest?: QuotaRemaining;
 }
 
 /**
@@ -17,21 +27,24 @@ interface Remembered {
 export class RejectionCache {
   readonly #entries = new Map<string, Remembered>();
 
-  /** The refusals still in force for `key`, with retry times counted from `nowMs`. */
-  get(key: string, nowMs: number): Refusal[] | undefined {
+  /** The refusals still in force for `key`, with retry and reset times counted from `nowMs`. */
+  get(key: string, nowMs: number): CachedRefusal | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.until <= nowMs) {
       this.#entries.delete(key);
       return undefined;
     }
-    return entry.refusals
+    const refusals = entry.refusals
       .filter((r) => r.endsAt > nowMs)
       .map((r) => ({ ...r.refusal, retryAfter: (r.endsAt - nowMs) / 1000 }));
+    if (entry.tightest === undefined) return { refusals };
+    const { quota, resetAt } = entry.tightest;
+    return { refusals, tightest: { ...quota, resetAfter: Math.max(0, (resetAt - nowMs) / 1000) } };
   }
 
-  /** Remembers `refusals` for `key` until the longest of them ends. */
-  set(key: string, refusals: readonly Refusal[], nowMs: number): void {
+  /** Remembers `refusals` (and the full quota, `tightest`) for `key` until the longest ends. */
+  set(key: string, refusals: readonly Refusal[], nowMs: number, tightest?: QuotaRemaining): void {
     const remembered = refusals.map((refusal) => ({
       refusal,
       endsAt: nowMs + refusal.retryAfter * 1000,
@@ -39,7 +52,15 @@ export class RejectionCache {
     const until = Math.max(...remembered.map((r) => r.endsAt));
     if (!(until > nowMs)) return;
     this.#entries.delete(key);
-    this.#entries.set(key, { until, refusals: remembered });
+    const entry: Remembered =
+      tightest === undefined
+        ? { until, refusals: remembered }
+        : {
+            until,
+            refusals: remembered,
+            tightest: { quota: tightest, resetAt: nowMs + tightest.resetAfter * 1000 },
+          };
+    this.#entries.set(key, entry);
     if (this.#entries.size > MAX_ENTRIES) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);

@@ -75,8 +75,8 @@ function fromHeader(value: string, name: string): SentryAuth | AuthFailure {
       .replace(/^sentry_/, '');
     const fieldValue = trimmed.slice(eq + 1).trim();
     if (fieldValue.length > AUTH_LIMITS.maxFieldLength)
-      return bad(`${name} header field ${key} is too long`);
-    if (fields.has(key)) return bad(`invalid ${name} header: duplicate field ${key}`);
+      return bad(`${name} header field ${label(key)} is too long`);
+    if (fields.has(key)) return bad(`invalid ${name} header: duplicate field ${label(key)}`);
     fields.set(key, fieldValue);
   }
   return build(fields.get('key'), fields.get('version'), fields.get('client'));
@@ -108,6 +108,11 @@ function build(
   if (version !== undefined) auth.version = version;
   if (client !== undefined) auth.client = client;
   return auth;
+}
+
+/** A field name fit to repeat in an answer (X-Sentry-Error): never the client's bytes at length. */
+function label(key: string): string {
+  return /^[A-Za-z0-9_-]{1,32}$/.test(key) ? key : '(invalid name)';
 }
 
 function bad(message: string): AuthFailure {
