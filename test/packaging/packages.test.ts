@@ -11,8 +11,11 @@ const testDir = fileURLToPath(new URL('..', import.meta.url));
 const ENTRIES: Array<[specifier: string, exportName: string]> = [
   ['@sluice/core', 'Quotas'],
   ['@sluice/core/redis', 'RedisStore'],
+  ['@sluice/express', 'sluice'],
+  ['@sluice/koa', 'sluice'],
+  ['@sluice/fastify', 'sluicePlugin'],
 ];
-const PACKAGES = ['core'];
+const PACKAGES = ['core', 'express', 'koa', 'fastify'];
 
 describe('packaging (built output)', () => {
   it.each(ENTRIES)('%s imports from ESM', async (specifier, name) => {

@@ -1,1 +1,150 @@
-export {};
+import {
+  type Decision,
+  HttpLimiter,
+  InvalidConfiguration,
+  type RequestOutcome,
+  type SluiceOptions,
+} from '@sluice/core';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The sluice limiter: its events, and `route(options)` for a route's own stage. */
+    sluice: SluiceHook;
+  }
+  interface FastifyRequest {
+    /** What sluice decided for this request (the last stage's outcome); absent when skipped. */
+    sluice?: RequestOutcome;
+  }
+  interface FastifyContextConfig {
+    /** Options of this route's own stage, run after the limiter; `false`: no sluice here. */
+    sluice?: SluiceOptions | false;
+  }
+}
+
+/**
+ * A Fastify hook that decides each request with sluice, carrying the limiter's events and
+ * per-route stages: `fastify.sluice` is one.
+ *
+ * @example
+ * ```ts
+ * fastify.sluice.events.on('event_dropped', (e) => log.info(e.reasonCode));
+ * fastify.post('/upload/', { onRequest: fastify.sluice.route({ concurrency: { limit: 5 } }) }, handler);
+ * ```
+ */
+export interface SluiceHook {
+  (request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  /** `event_received`, `event_accepted`, `event_dropped` and `store_error`, shared by every stage. */
+  readonly events: HttpLimiter['events'];
+  /** The framework-neutral limiter this hook wraps. */
+  readonly limiter: HttpLimiter;
+  /** A hook for one route: `options` shallow-merged over the limiter's (see `route` in core). */
+  route(options: SluiceOptions): SluiceHook;
+}
+
+/**
+ * Options of {@link sluicePlugin}: sluice's options, and the hook it runs in.
+ *
+ * @example
+ * ```ts
+ * const options: SluicePluginOptions = { resolveProject, quotas, hook: 'preHandler' };
+ * ```
+ */
+export interface SluicePluginOptions extends SluiceOptions {
+  /** `onRequest` refuses before the body is read; a later hook gives events the parsed body as `data`. @default 'onRequest' */
+  hook?: 'onRequest' | 'preValidation' | 'preHandler';
+}
+
+/**
+ * A standard (TC39) method decorator for class-based controllers: runs `route(options)` before
+ * the method, which keeps Fastify's `(request, reply)` signature. A refused request is answered
+ * (the call resolves to `reply`) and the method is not called. `limiter` is `fastify.sluice`, or
+ * a function giving it, read when the controller is constructed.
+ *
+ * @example
+ * ```ts
+ * class Events {
+ *   @quota(() => fastify.sluice, { quotas: [{ id: 'ev', scope: 'project', limit: 10, windowSeconds: 60, reasonCode: 'events' }] })
+ *   async create(request: FastifyRequest, reply: FastifyReply) { return { ok: true }; }
+ * }
+ * ```
+ */
+export function quota(limiter: SluiceHook | (() => SluiceHook), options: SluiceOptions) {
+  let stage = 'limiter' in limiter ? limiter.route(options) : undefined;
+  return <This, R>(
+    method: (this: This, request: FastifyRequest, reply: FastifyReply) => R,
+    context: ClassMethodDecoratorContext<This>,
+  ) => {
+    context.addInitializer(() => {
+      stage ??= (limiter as () => SluiceHook)().route(options);
+    });
+    return async function (this: This, request: FastifyRequest, reply: FastifyReply) {
+      stage ??= (limiter as () => SluiceHook)().route(options);
+      return (await stage(request, reply)) === reply ? reply : method.call(this, request, reply);
+    };
+  };
+}
+
+/**
+ * The Fastify 5 plugin: decides every route of the registering context (unless its `config`
+ * says `sluice: false`), decorates `fastify.sluice`, and runs a route's `config: { sluice:
+ * options }` stage after the limiter. The outcome is `request.sluice`. Invalid options reject
+ * `register` (and a route's, `ready`) with core's `InvalidConfiguration`.
+ *
+ * @example
+ * ```ts
+ * await fastify.register(sluicePlugin, { store, resolveProject, quotas });
+ * fastify.post('/api/:projectId/envelope/', { config: { sluice: { concurrency: { limit: 10 } } } }, handler);
+ * ```
+ */
+export const sluicePlugin = fp<SluicePluginOptions>(
+  (async (fastify, { hook = 'onRequest', ...options }) => {
+    if (!HOOKS.includes(hook)) throw new InvalidConfiguration('hook', hook, HOOKS.join(', '));
+    const root = sluiceHook(new HttpLimiter(options));
+    fastify.decorate('sluice', root);
+    fastify.decorateRequest('sluice', undefined);
+    fastify.addHook('onRoute', (route) => {
+      const own = route.config?.sluice;
+      if (own === undefined || own === false) return;
+      const hooks = route[hook] as unknown;
+      route[hook] = [...(Array.isArray(hooks) ? hooks : hooks ? [hooks] : []), root.route(own)];
+    });
+    fastify.addHook(hook as 'onRequest', async (request, reply) =>
+      request.routeOptions.config.sluice === false ? undefined : root(request, reply),
+    );
+  }) satisfies FastifyPluginAsync<SluicePluginOptions>,
+  { fastify: '5.x', name: '@sluice/fastify' },
+);
+
+const HOOKS = ['onRequest', 'preValidation', 'preHandler'];
+
+function sluiceHook(limiter: HttpLimiter): SluiceHook {
+  const hook = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { method, originalUrl: url, headers, ip, body } = request;
+    const input =
+      body === undefined ? { method, url, headers, ip } : { method, url, headers, ip, body };
+    return carryOut(await limiter.decide(input, request.raw), request, reply);
+  };
+  return Object.assign(hook, {
+    events: limiter.events,
+    limiter,
+    route: (options: SluiceOptions) => sluiceHook(limiter.route(options)),
+  });
+}
+
+/** Sends a `respond` decision (resolving to `reply`), or applies a `continue` one. */
+function carryOut(decision: Decision, request: FastifyRequest, reply: FastifyReply) {
+  if (decision.action === 'respond') {
+    const { status, headers, body } = decision.answer;
+    return reply.code(status).headers(headers).send(body);
+  }
+  reply.headers(decision.headers);
+  const outcome = decision.outcome;
+  if (outcome !== undefined) {
+    request.sluice = outcome;
+    if (reply.raw.closed) void outcome.release();
+    else reply.raw.once('close', () => void outcome.release());
+  }
+  return undefined;
+}
