@@ -4,6 +4,7 @@
 // Then the latency figures the tests only bound (waitSeconds, abort, hand-over), and a clock
 // skew check the peer cannot pass.
 // Usage: node --import tsx bench/concurrency.ts [--duration-ms 3000] [--rounds 3]
+import { cpus, loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
@@ -34,6 +35,13 @@ let keySequence = 0;
 
 console.log(
   `node ${process.version}, redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]}, ioredis options ${JSON.stringify(redisOptions)} for both`,
+);
+const load = () =>
+  loadavg()
+    .map((l) => fmt(l, 2))
+    .join(' ');
+console.log(
+  `${cpus().length} CPUs, load average at start ${load()} (other work on the machine skews figures)`,
 );
 console.log(
   `closed loop, ${durationMs} ms per run (+300 ms warm-up), ${rounds} interleaved round(s) per configuration, median kept`,
@@ -228,7 +236,8 @@ console.log(
 if (ourAdmitted) missed++;
 for (const l of ourHolders) await l?.release();
 
-console.log('\nsummary:');
+console.log(`\nload average at the end ${load()}`);
+console.log('summary:');
 for (const verdict of verdicts) console.log(`  ${verdict}`);
 console.log(missed === 0 ? 'all targets held' : `${missed} target(s) missed`);
 
