@@ -1,0 +1,89 @@
+// What only Fastify has: per-route `config.sluice`, the hook the plugin runs in, and
+// encapsulation. The contract itself runs on Fastify in contract.test.ts.
+import { InvalidConfiguration } from '@sluice/core';
+import { sluicePlugin } from '@sluice/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordEvents } from './harness/events.js';
+import { frozenStore, hourly, PROJECTS, resolveProject, sentryAuth } from './harness/projects.js';
+
+const auth = sentryAuth(PROJECTS.one.key);
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('sluicePlugin', () => {
+  it('config: { sluice: false } leaves a route alone', async () => {
+    app = Fastify();
+    await app.register(sluicePlugin, { store: frozenStore(), resolveProject, quotas: [hourly(1)] });
+    const events = recordEvents(app.sluice.limiter);
+    app.get('/api/1/health/', { config: { sluice: false } }, async () => ({ ok: true }));
+    app.get('/api/1/store/', async () => ({ ok: true }));
+    const open = await app.inject({ url: '/api/1/health/' });
+    expect(open.statusCode).toBe(200);
+    expect(open.headers['access-control-expose-headers']).toBeUndefined();
+    expect(events.take()).toEqual([]);
+    expect((await app.inject({ url: '/api/1/store/' })).statusCode).toBe(401);
+  });
+
+  it('runs a route’s config stage after the route’s own hooks of the same kind', async () => {
+    app = Fastify();
+    await app.register(sluicePlugin, { store: frozenStore(), resolveProject });
+    const order: string[] = [];
+    app.sluice.events.on('event_received', () => order.push('limiter'));
+    app.get(
+      '/api/1/store/',
+      {
+        config: { sluice: { quotas: [hourly(1)] } },
+        onRequest: [
+          async () => {
+            order.push('own hook');
+          },
+        ],
+      },
+      async () => ({ ok: true }),
+    );
+    expect((await app.inject({ url: '/api/1/store/', headers: auth })).statusCode).toBe(200);
+    expect(order).toEqual(['limiter', 'own hook']);
+    const refused = await app.inject({ url: '/api/1/store/', headers: auth });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['x-sentry-rate-limit-reason']).toBe('project_quota');
+  });
+
+  it('limits only the context it is registered in', async () => {
+    app = Fastify();
+    await app.register(async (limited) => {
+      await limited.register(sluicePlugin, { store: frozenStore(), resolveProject });
+      limited.get('/api/1/store/', async () => ({ ok: true }));
+    });
+    app.get('/api/1/public/', async () => ({ ok: true }));
+    expect((await app.inject({ url: '/api/1/store/' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/1/public/' })).statusCode).toBe(200);
+  });
+
+  it('refuses an unknown hook, and invalid route options, with InvalidConfiguration', async () => {
+    app = Fastify();
+    const hook = 'onSend' as 'onRequest';
+    const error = await app.register(sluicePlugin, { resolveProject, hook }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(InvalidConfiguration);
+    expect((error as InvalidConfiguration).option).toBe('hook');
+    await app.close();
+
+    app = Fastify();
+    await app.register(sluicePlugin, { resolveProject });
+    const routeError = await (async () => {
+      app.get('/x', { config: { sluice: { quantity: -1 } } }, async () => ({}));
+      await app.ready();
+    })().then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(routeError).toBeInstanceOf(InvalidConfiguration);
+    expect((routeError as InvalidConfiguration).option).toBe('quantity');
+  });
+});
