@@ -121,7 +121,9 @@ export class HeldLease implements Lease {
     if (this.#releasing !== undefined) return false;
     if (!renewed) {
       this.#lost = true;
-      this.end(() => new DOMException('The lease expired before it was extended.', 'AbortError'));
+      this.end(
+        () => new DOMException('The lease was lost: it expired or was reset.', 'AbortError'),
+      );
     }
     return renewed;
   }
