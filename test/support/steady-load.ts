@@ -13,7 +13,10 @@ export interface SteadyLoad {
   readonly samples: Sample[];
   /** Requests sent and not answered yet. */
   pending(): number;
+  /** Ends the load now and resolves every sample once all sent requests are answered. */
   stop(): Promise<Sample[]>;
+  /** Resolves every sample once the load has run to its own bound (count or time). */
+  finished(): Promise<Sample[]>;
 }
 
 /**
@@ -63,28 +66,37 @@ export function steadyLoad(options: {
     inflight.add(done);
   };
   const interval = 1000 / options.ratePerSecond;
-  const timer = setInterval(
-    () => {
-      const due = Math.floor((performance.now() - started) / interval) + 1;
-      while (
-        sent < due &&
-        sent < options.maxRequests &&
-        performance.now() - started < options.maxSeconds * 1000
-      ) {
-        sent++;
-        fire();
-      }
-    },
-    Math.max(1, Math.floor(interval)),
-  );
+  let reachedBound: () => void = () => {};
+  const bound = new Promise<void>((resolve) => {
+    reachedBound = resolve;
+  });
+  const tick = () => {
+    const elapsed = performance.now() - started;
+    const due = Math.floor(elapsed / interval) + 1;
+    while (sent < due && sent < options.maxRequests && elapsed < options.maxSeconds * 1000) {
+      sent++;
+      fire();
+    }
+    if (sent >= options.maxRequests || elapsed >= options.maxSeconds * 1000) {
+      clearInterval(timer);
+      reachedBound();
+    }
+  };
+  const timer = setInterval(tick, Math.max(1, Math.floor(interval)));
+  const stop = async () => {
+    clearInterval(timer);
+    reachedBound();
+    while (inflight.size > 0) await Promise.all(inflight);
+    agent.destroy();
+    return samples;
+  };
   return {
     samples,
     pending: () => inflight.size,
-    async stop() {
-      clearInterval(timer);
-      await Promise.all(inflight);
-      agent.destroy();
-      return samples;
+    stop,
+    async finished() {
+      await bound;
+      return stop();
     },
   };
 }

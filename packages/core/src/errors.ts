@@ -78,3 +78,13 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return typeof value === 'function' ? 'a function' : 'an object';
 }
+
+/**
+ * True for a {@link StoreUnavailableError}, recognised by its code, so it holds even when the
+ * store and the engine come from two installed copies of `@sluice/core`.
+ */
+export function isStoreUnavailable(error: unknown): error is StoreUnavailableError {
+  return (
+    error instanceof Error && (error as { code?: unknown }).code === ErrorCode.storeUnavailable
+  );
+}

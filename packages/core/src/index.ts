@@ -2,6 +2,7 @@ export {
   ErrorCode,
   type ErrorCodeValue,
   InvalidConfiguration,
+  isStoreUnavailable,
   SluiceError,
   StoreUnavailableError,
 } from './errors.js';
@@ -13,6 +14,7 @@ export {
   type QuotaConfig,
   type QuotaScope,
   type QuotaSetting,
+  validateQuotaConfig,
 } from './quotas/quota-config.js';
 export {
   DEFAULT_GRACE_SECONDS,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
+import { InvalidConfiguration, isStoreUnavailable } from '../errors.js';
 import { hashTag } from '../store/key-parts.js';
 import type { Store } from '../store/store.js';
 import type { ConcurrencyEvents } from './concurrency-events.js';
@@ -216,7 +216,7 @@ export class ConcurrencyLimiter {
     } catch (error) {
       // After a timeout the step may still run: give the id back, or its slot stays taken until
       // the lease expires. Releasing an id that was never granted is harmless.
-      if (error instanceof StoreUnavailableError && error.timedOut) {
+      if (isStoreUnavailable(error) && error.timedOut) {
         this.#forget(storeKey, id).catch(() => undefined);
       }
       throw error;
@@ -256,7 +256,7 @@ export class ConcurrencyLimiter {
       if (next !== undefined) {
         next.handOver(undefined);
         next.wake();
-        if (error instanceof StoreUnavailableError && error.timedOut) {
+        if (isStoreUnavailable(error) && error.timedOut) {
           this.#forget(storeKey, nextId!).catch(() => undefined);
         }
       }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
 import type { Lease } from '../concurrency/lease.js';
-import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
+import { InvalidConfiguration, isStoreUnavailable, type StoreUnavailableError } from '../errors.js';
 import type { Project } from '../quotas/quota-config.js';
 import { validateQuotaConfig } from '../quotas/quota-config.js';
 import { Quotas } from '../quotas/quotas.js';
@@ -232,7 +232,7 @@ export class HttpLimiter {
         }
       }
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) {
+      if (!isStoreUnavailable(error)) {
         await lease?.release();
         throw error;
       }
