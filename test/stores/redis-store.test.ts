@@ -119,6 +119,49 @@ describe('RedisStore deadline', () => {
     client.disconnect();
   });
 
+  it('after a missed deadline, one probe waits and every other call fails at once, until Redis answers', async () => {
+    const client = new Redis(server.url);
+    const quotas = new Quotas({
+      store: new RedisStore(client, { timeoutMs: 150, prefix: 'probe' }),
+      getQuotas,
+    });
+    await quotas.isRateLimited(project);
+    server.process.kill('SIGSTOP');
+    try {
+      await expect(quotas.isRateLimited(project)).rejects.toMatchObject({ timedOut: true });
+      const probe = quotas.isRateLimited(project).catch((e: unknown) => e);
+      const started = performance.now();
+      const fast = await Promise.allSettled(
+        Array.from({ length: 20 }, () => quotas.isRateLimited(project)),
+      );
+      expect(performance.now() - started).toBeLessThan(50);
+      expect(fast.every((o) => o.status === 'rejected' && o.reason.timedOut === false)).toBe(true);
+      expect(await probe).toMatchObject({ timedOut: true });
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    expect((await quotas.isRateLimited(project)).isLimited).toBe(false);
+    expect((await quotas.isRateLimited(project)).isLimited).toBe(false);
+    client.disconnect();
+  });
+
+  it('waits out the deadline on every call with failFast: false', async () => {
+    const client = new Redis(server.url);
+    const quotas = new Quotas({
+      store: new RedisStore(client, { timeoutMs: 100, prefix: 'nofail', failFast: false }),
+      getQuotas,
+    });
+    await quotas.isRateLimited(project);
+    server.process.kill('SIGSTOP');
+    try {
+      await expect(quotas.isRateLimited(project)).rejects.toMatchObject({ timedOut: true });
+      await expect(quotas.isRateLimited(project)).rejects.toMatchObject({ timedOut: true });
+    } finally {
+      server.process.kill('SIGCONT');
+    }
+    client.disconnect();
+  });
+
   it('an unreachable Redis costs at most the deadline', async () => {
     const client = new Redis(await freePort(), '127.0.0.1', {
       lazyConnect: true,

@@ -11,8 +11,8 @@ export interface Sample {
 /** A running open-loop load; `stop()` ends it and resolves every sample once all are answered. */
 export interface SteadyLoad {
   readonly samples: Sample[];
-  /** Requests sent and not answered yet. */
-  pending(): number;
+  /** Requests sent (before `sentBefore`, a `performance.now()` time, when given) and not answered yet. */
+  pending(sentBefore?: number): number;
   /** Ends the load now and resolves every sample once all sent requests are answered. */
   stop(): Promise<Sample[]>;
   /** Resolves every sample once the load has run to its own bound (count or time). */
@@ -36,7 +36,7 @@ export function steadyLoad(options: {
 }): SteadyLoad {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const samples: Sample[] = [];
-  const inflight = new Set<Promise<void>>();
+  const inflight = new Map<Promise<void>, number>();
   const started = performance.now();
   let sent = 0;
   const fire = () => {
@@ -63,7 +63,7 @@ export function steadyLoad(options: {
       req.on('error', () => finish(0));
       req.end(options.body);
     }).finally(() => inflight.delete(done));
-    inflight.add(done);
+    inflight.set(done, sentAt);
   };
   const interval = 1000 / options.ratePerSecond;
   let reachedBound: () => void = () => {};
@@ -86,13 +86,14 @@ export function steadyLoad(options: {
   const stop = async () => {
     clearInterval(timer);
     reachedBound();
-    while (inflight.size > 0) await Promise.all(inflight);
+    while (inflight.size > 0) await Promise.all(inflight.keys());
     agent.destroy();
     return samples;
   };
   return {
     samples,
-    pending: () => inflight.size,
+    pending: (sentBefore = Number.POSITIVE_INFINITY) =>
+      [...inflight.values()].filter((t) => t < sentBefore).length,
     stop,
     async finished() {
       await bound;

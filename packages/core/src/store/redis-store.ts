@@ -30,6 +30,14 @@ export interface RedisStoreOptions {
    * @default 16
    */
   maxBatch?: number;
+  /**
+   * Once a call has missed its deadline, Redis is suspect: one call at a time goes through as a
+   * probe and every other call fails at once (the caller's policy applies) instead of waiting
+   * out the deadline and piling commands onto a hung server; the first answer ends it. On a
+   * Cluster each hash slot is probed on its own. `false` makes every call wait its deadline.
+   * @default true
+   */
+  failFast?: boolean;
 }
 
 interface Waiter {
@@ -39,6 +47,8 @@ interface Waiter {
 }
 
 interface Batch {
+  /** Where the batch goes: the hash slot on a Cluster, else one target. */
+  readonly target: number;
   readonly script: BatchScript;
   readonly waiters: Waiter[];
   readonly timer: NodeJS.Timeout;
@@ -73,6 +83,9 @@ export class RedisStore implements Store {
   readonly #scripts = new WeakMap<StoreOperation, BatchScript>();
   readonly #open = new Map<string, Batch>();
   #flushScheduled = false;
+  readonly #failFast: boolean;
+  /** Targets that missed a deadline, with the probe batch in flight (undefined: none yet). */
+  readonly #suspect = new Map<number, Batch | undefined>();
 
   constructor(client: RedisClient, options: RedisStoreOptions = {}) {
     if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
@@ -86,6 +99,10 @@ export class RedisStore implements Store {
     this.prefix = prefix;
     this.timeoutMs = positiveNumber('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.maxBatch = integerAtLeast('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1);
+    if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
+      throw new InvalidConfiguration('failFast', options.failFast, 'a boolean');
+    }
+    this.#failFast = options.failFast ?? true;
     this.clustered = (client as { isCluster?: boolean }).isCluster === true;
   }
 
@@ -93,11 +110,23 @@ export class RedisStore implements Store {
   run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       const slot = this.clustered ? calculateSlot(call.keys[0] ?? '') : 0;
+      if (this.#suspect.has(slot)) {
+        const probe = this.#suspect.get(slot);
+        if (probe !== undefined && !probe.settled) {
+          reject(
+            new StoreUnavailableError('Redis missed a deadline and is being probed; failing fast', {
+              timedOut: false,
+            }),
+          );
+          return;
+        }
+      }
       const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       let batch = this.#open.get(id);
       if (batch === undefined || batch.settled) {
-        batch = this.#openBatch(operation);
+        batch = this.#openBatch(operation, slot);
         this.#open.set(id, batch);
+        if (this.#suspect.has(slot)) this.#suspect.set(slot, batch);
         if (!this.#flushScheduled) {
           this.#flushScheduled = true;
           setImmediate(this.#flush);
@@ -111,13 +140,14 @@ export class RedisStore implements Store {
     });
   }
 
-  #openBatch(operation: StoreOperation): Batch {
+  #openBatch(operation: StoreOperation, target: number): Batch {
     let script = this.#scripts.get(operation);
     if (script === undefined) {
       script = batchScript(operation);
       this.#scripts.set(operation, script);
     }
     const batch: Batch = {
+      target,
       script,
       waiters: [],
       settled: false,
@@ -172,6 +202,7 @@ export class RedisStore implements Store {
   }
 
   #succeed(batch: Batch, replies: Reply[]): void {
+    this.#suspect.delete(batch.target);
     if (batch.settled) return;
     batch.settled = true;
     clearTimeout(batch.timer);
@@ -183,6 +214,7 @@ export class RedisStore implements Store {
     if (batch.settled) return;
     batch.settled = true;
     clearTimeout(batch.timer);
+    if (error.timedOut && this.#failFast) this.#suspect.set(batch.target, undefined);
     for (const waiter of batch.waiters) waiter.reject(error);
   }
 }
