@@ -157,8 +157,8 @@ if (scenario('flood')) {
 }
 
 if (scenario('hot')) {
-  console.log('\n# 6. Hot key: one project far over quota, 10,000 requests at 2,000 req/s');
-  const r = await hotKey({ ratePerSecond: 2000, requests: 10_000 });
+  console.log('\n# 6. Hot key: one project far over quota, 5,000 requests at 1,000 req/s');
+  const r = await hotKey({ ratePerSecond: 1000, requests: 5000 });
   figure('hot_rejected', r.rejected);
   figure('hot_redis_commands_per_rejected', r.commandsPerRejected, { max: 0.01 });
   figure('hot_p99_ms_limiter', latencyQuantile(r.limited, 0.99));
