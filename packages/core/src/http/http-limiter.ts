@@ -64,12 +64,18 @@ export type Decision =
 
 interface RequestState {
   readonly project: Project;
-  readonly key?: string;
+  readonly key: string | undefined;
   readonly ip: string;
   accepted: boolean;
   storeErrorReported: boolean;
-  readonly droppedCategories: Set<string>;
+  /** Categories already reported in `event_dropped`; made on the first drop. */
+  droppedCategories: Set<string> | undefined;
 }
+
+/** Nothing refused (shared, never written). */
+const NO_REFUSALS: readonly Refusal[] = [];
+const RESOLVED = Promise.resolve();
+const releaseNothing = () => RESOLVED;
 
 /** What all the stages of one limiter share. */
 interface Shared {
@@ -169,7 +175,8 @@ export class HttpLimiter {
     let state = states.get(carrier);
     const engines = state === undefined ? this.#engines : this.#ownEngines;
     if (state === undefined) {
-      const identification = await identifyRequest(req, this.options);
+      const identifying = identifyRequest(req, this.options);
+      const identification = identifying instanceof Promise ? await identifying : identifying;
       if (!identification.ok) {
         return {
           action: 'respond',
@@ -179,14 +186,16 @@ export class HttpLimiter {
       const { project, key } = identification.identity;
       state = {
         project,
-        ...(key === undefined ? {} : { key }),
+        key,
         ip: req.ip,
         accepted: false,
         storeErrorReported: false,
-        droppedCategories: new Set(),
+        droppedCategories: undefined,
       };
       states.set(carrier, state);
-      events.emit('event_received', { ip: state.ip, project });
+      if (events.listenerCount('event_received') > 0) {
+        events.emit('event_received', { ip: state.ip, project });
+      }
     }
     return this.#evaluate(req, state, engines);
   }
@@ -199,7 +208,7 @@ export class HttpLimiter {
     const { project } = state;
     const shadow = this.options.mode === 'shadow' || this.options.enforce?.(project) === false;
     const items = this.#itemsOf(req);
-    const refusals: Refusal[][] = items.map(() => []);
+    const refusals: (readonly Refusal[])[] = new Array(items.length).fill(NO_REFUSALS);
     let lease: Lease | null = null;
     let tightest: QuotaRemaining | undefined;
     let failure: StoreUnavailableError | undefined;
@@ -214,7 +223,7 @@ export class HttpLimiter {
             scope: 'project',
             reasonCode: CONCURRENCY_LIMIT,
           };
-          for (const list of refusals) list.push(refusal);
+          refusals.fill([refusal]);
         }
       }
       for (
@@ -239,11 +248,10 @@ export class HttpLimiter {
       failure = error;
     }
     const held = lease;
-    const release = () =>
-      held === null ? Promise.resolve() : held.release().catch(() => undefined);
+    const release = held === null ? releaseNothing : () => held.release().catch(() => undefined);
     const headers =
       tightest && this.options.rateLimitHeaders
-        ? { ...this.#headers, ...ietfHeaders(tightest) }
+        ? Object.assign(ietfHeaders(tightest), this.#headers)
         : this.#headers;
 
     if (failure !== undefined) {
@@ -253,41 +261,55 @@ export class HttpLimiter {
         return { action: 'respond', answer: denied };
       }
     }
-    const accepted: RequestItem[] = [];
+    let accepted = items;
     const dropped: DroppedItem[] = [];
-    items.forEach((item, i) => {
+    let refused: Refusal[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
       const list = refusals[i]!;
       if (list.length === 0) {
-        accepted.push(item);
-        return;
+        if (accepted !== items) accepted.push(item);
+        continue;
       }
-      const worst = list.reduce((a, b) => (b.retryAfter > a.retryAfter ? b : a));
-      dropped.push({ ...item, reasonCode: worst.reasonCode, retryAfter: worst.retryAfter });
-    });
+      if (accepted === items) accepted = items.slice(0, i);
+      let worst = list[0]!;
+      for (const r of list) if (r.retryAfter > worst.retryAfter) worst = r;
+      const { reasonCode, retryAfter } = worst;
+      dropped.push(
+        item.category === undefined
+          ? { quantity: item.quantity, reasonCode, retryAfter }
+          : { category: item.category, quantity: item.quantity, reasonCode, retryAfter },
+      );
+      refused = refused.length === 0 ? (list as Refusal[]) : refused.concat(list);
+    }
     for (const item of dropped) this.#emitDropped(req, state, item, shadow);
-    const refused = refusals.flat();
     if (!shadow && accepted.length === 0 && dropped.length > 0) {
       await release();
       return { action: 'respond', answer: rateLimitedAnswer(unique(refused), headers) };
     }
     if (!state.accepted) {
       state.accepted = true;
-      this.#shared.events.emit('event_accepted', withData({ ip: state.ip, project }, req));
+      const { events } = this.#shared;
+      if (events.listenerCount('event_accepted') > 0) {
+        events.emit('event_accepted', withData({ ip: state.ip, project }, req));
+      }
     }
-    const outcome: RequestOutcome = {
+    const outcome: { -readonly [K in keyof RequestOutcome]: RequestOutcome[K] } = {
       project,
-      ...(state.key === undefined ? {} : { key: state.key }),
       ip: state.ip,
       accepted: shadow ? items : accepted,
       dropped: shadow ? [] : dropped,
       shadow,
       release,
     };
-    const limits: Record<string, string> =
-      !shadow && dropped.length > 0
-        ? { [SLUICE_HEADERS.limits]: formatRateLimits(unique(refused)) }
-        : {};
-    return { action: 'continue', headers: { ...headers, ...limits }, outcome };
+    if (state.key !== undefined) outcome.key = state.key;
+    if (shadow || dropped.length === 0) return { action: 'continue', headers, outcome };
+    const limits = formatRateLimits(unique(refused));
+    return {
+      action: 'continue',
+      headers: Object.assign({ 'X-Sentry-Rate-Limits': limits } as Record<string, string>, headers),
+      outcome,
+    };
   }
 
   async #decideItem(
@@ -296,19 +318,19 @@ export class HttpLimiter {
     engines: StageEngines,
     item: RequestItem,
     shadow: boolean,
-  ): Promise<{ refusals: Refusal[]; tightest?: QuotaRemaining }> {
+  ): Promise<{ refusals: readonly Refusal[]; tightest?: QuotaRemaining }> {
     const { project, key } = state;
+    const cache = this.#shared.cache;
     // A stage decides other engines after the limiter than alone: each has its own refusals.
     const stage = engines === this.#engines ? this.#stage : -1 - this.#stage;
-    const cacheKey = `${stage}\u0000${project.organizationId}\u0000${project.id}\u0000${key ?? ''}\u0000${item.category ?? ''}`;
-    if (!shadow) {
-      const cached = this.#shared.cache.get(cacheKey, Date.now());
+    if (!shadow && cache.size > 0) {
+      const cached = cache.get(cacheKeyOf(stage, state, item), Date.now());
       if (cached !== undefined && cached.refusals.length > 0) return cached;
     }
     let tightest: QuotaRemaining | undefined;
     const quotaCall = {
-      ...(key === undefined ? {} : { key }),
-      ...(item.category === undefined ? {} : { category: item.category }),
+      key,
+      category: item.category,
       quantity: item.quantity,
       request: { engines, req },
     };
@@ -323,7 +345,7 @@ export class HttpLimiter {
           reasonCode: limit.reasonCode ?? result.reasonCode ?? 'quota',
         }));
         if (!shadow && result.tightest?.full === true)
-          this.#shared.cache.set(cacheKey, refusals, Date.now(), result.tightest);
+          cache.set(cacheKeyOf(stage, state, item), refusals, Date.now(), result.tightest);
         return tightest === undefined ? { refusals } : { refusals, tightest };
       }
     }
@@ -343,7 +365,7 @@ export class HttpLimiter {
         return tightest === undefined ? { refusals: [refusal] } : { refusals: [refusal], tightest };
       }
     }
-    return tightest === undefined ? { refusals: [] } : { refusals: [], tightest };
+    return tightest === undefined ? { refusals: NO_REFUSALS } : { refusals: NO_REFUSALS, tightest };
   }
 
   #itemsOf(req: SluiceRequest): RequestItem[] {
@@ -360,7 +382,9 @@ export class HttpLimiter {
   }
 
   #emitDropped(req: SluiceRequest, state: RequestState, item: DroppedItem, shadow: boolean): void {
+    if (this.#shared.events.listenerCount('event_dropped') === 0) return;
     const category = item.category ?? '';
+    state.droppedCategories ??= new Set();
     if (state.droppedCategories.has(category)) return;
     state.droppedCategories.add(category);
     this.#shared.events.emit(
@@ -409,11 +433,19 @@ export class HttpLimiter {
   }
 }
 
+/** The rejection cache's key: one stage, project, key and category. */
+function cacheKeyOf(stage: number, state: RequestState, item: RequestItem): string {
+  const { project, key } = state;
+  return `${stage}\u0000${project.organizationId}\u0000${project.id}\u0000${key ?? ''}\u0000${item.category ?? ''}`;
+}
+
 function withData<T extends object>(event: T, req: SluiceRequest): T & { data?: unknown } {
-  return req.body === undefined ? event : { ...event, data: req.body };
+  if (req.body !== undefined) (event as { data?: unknown }).data = req.body;
+  return event;
 }
 
 function unique(refusals: Refusal[]): Refusal[] {
+  if (refusals.length < 2) return refusals;
   const seen = new Set<string>();
   return refusals.filter((r) => {
     const id = `${r.categories.join(';')}:${r.scope}:${r.reasonCode}`;

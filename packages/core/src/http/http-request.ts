@@ -50,7 +50,9 @@ export function toSluiceRequest(request: HttpRequest): SluiceRequest {
     query,
     ip: request.ip,
   };
-  return request.body === undefined ? view : { ...view, body: request.body };
+  return request.body === undefined
+    ? view
+    : { method: view.method, path, headers: view.headers, query, ip: view.ip, body: request.body };
 }
 
 /** Result of reading the project id from the path: absent, a decimal id, or invalid. */

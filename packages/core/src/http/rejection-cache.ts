@@ -27,6 +27,11 @@ export interface CachedRefusal {
 export class RejectionCache {
   readonly #entries = new Map<string, Remembered>();
 
+  /** Keys remembered (some may have expired): 0 means no lookup is needed. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** The refusals still in force for `key`, with retry and reset times counted from `nowMs`. */
   get(key: string, nowMs: number): CachedRefusal | undefined {
     const entry = this.#entries.get(key);
@@ -37,10 +42,17 @@ export class RejectionCache {
     }
     const refusals = entry.refusals
       .filter((r) => r.endsAt > nowMs)
-      .map((r) => ({ ...r.refusal, retryAfter: (r.endsAt - nowMs) / 1000 }));
+      .map(({ refusal, endsAt }) => ({
+        retryAfter: (endsAt - nowMs) / 1000,
+        categories: refusal.categories,
+        scope: refusal.scope,
+        reasonCode: refusal.reasonCode,
+      }));
     if (entry.tightest === undefined) return { refusals };
     const { quota, resetAt } = entry.tightest;
-    return { refusals, tightest: { ...quota, resetAfter: Math.max(0, (resetAt - nowMs) / 1000) } };
+    const { limit, remaining, windowSeconds, full } = quota;
+    const resetAfter = Math.max(0, (resetAt - nowMs) / 1000);
+    return { refusals, tightest: { limit, remaining, windowSeconds, resetAfter, full } };
   }
 
   /** Remembers `refusals` (and the full quota, `tightest`) for `key` until the longest ends. */

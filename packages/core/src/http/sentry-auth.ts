@@ -34,18 +34,16 @@ const PUBLIC_KEY = /^[A-Za-z0-9_-]{1,128}$/;
  * sources at once, a malformed or oversized value, or a missing key is a failure.
  */
 export function readSentryAuth(request: SluiceRequest): SentryAuth | AuthFailure {
-  const sources: Array<() => SentryAuth | AuthFailure> = [];
   const header = single(request.headers['x-sentry-auth']);
-  if (header !== undefined) sources.push(() => fromHeader(header, 'X-Sentry-Auth'));
-  const authorization = single(request.headers.authorization);
-  if (authorization !== undefined && /^sentry\s/i.test(authorization)) {
-    sources.push(() => fromHeader(authorization, 'Authorization'));
-  }
-  if (request.query.sentry_key !== undefined) sources.push(() => fromQuery(request.query));
-  if (sources.length === 0) return { status: 401, message: 'missing authorization information' };
-  if (sources.length > 1)
-    return { status: 400, message: 'multiple authorization payloads requested' };
-  return sources[0]!();
+  let authorization = single(request.headers.authorization);
+  if (authorization !== undefined && !/^sentry\s/i.test(authorization)) authorization = undefined;
+  const inQuery = request.query.sentry_key !== undefined;
+  const sources = (header === undefined ? 0 : 1) + (authorization === undefined ? 0 : 1) + +inQuery;
+  if (sources === 0) return { status: 401, message: 'missing authorization information' };
+  if (sources > 1) return { status: 400, message: 'multiple authorization payloads requested' };
+  if (header !== undefined) return fromHeader(header, 'X-Sentry-Auth');
+  if (authorization !== undefined) return fromHeader(authorization, 'Authorization');
+  return fromQuery(request.query);
 }
 
 /** True when `value` is a failure rather than authentication. */
@@ -57,29 +55,35 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+const SCHEME = /^\s*sentry\s+/i;
+
 function fromHeader(value: string, name: string): SentryAuth | AuthFailure {
   if (value.length > AUTH_LIMITS.maxHeaderLength) return bad(`${name} header is too large`);
-  const match = /^\s*sentry\s+(.*)$/is.exec(value);
-  if (match === null) return bad(`invalid ${name} header: expected "Sentry sentry_key=..."`);
-  const fields = new Map<string, string>();
-  const parts = match[1]!.split(',');
+  const scheme = SCHEME.exec(value);
+  if (scheme === null) return bad(`invalid ${name} header: expected "Sentry sentry_key=..."`);
+  const parts = value.slice(scheme[0].length).split(',');
   if (parts.length > AUTH_LIMITS.maxFields) return bad(`${name} header has too many fields`);
+  const seen: string[] = [];
+  let key: string | undefined;
+  let version: string | undefined;
+  let client: string | undefined;
   for (const part of parts) {
-    const trimmed = part.trim();
-    if (trimmed === '') continue;
-    const eq = trimmed.indexOf('=');
-    if (eq <= 0) return bad(`invalid ${name} header: malformed field`);
-    const key = trimmed
-      .slice(0, eq)
-      .trim()
-      .replace(/^sentry_/, '');
-    const fieldValue = trimmed.slice(eq + 1).trim();
+    const eq = part.indexOf('=');
+    if (eq === -1 && part.trim() === '') continue;
+    const field = eq === -1 ? '' : part.slice(0, eq).trim();
+    if (field === '') return bad(`invalid ${name} header: malformed field`);
+    const fieldName = field.startsWith('sentry_') ? field.slice(7) : field;
+    const fieldValue = part.slice(eq + 1).trim();
     if (fieldValue.length > AUTH_LIMITS.maxFieldLength)
-      return bad(`${name} header field ${label(key)} is too long`);
-    if (fields.has(key)) return bad(`invalid ${name} header: duplicate field ${label(key)}`);
-    fields.set(key, fieldValue);
+      return bad(`${name} header field ${label(fieldName)} is too long`);
+    if (seen.includes(fieldName))
+      return bad(`invalid ${name} header: duplicate field ${label(fieldName)}`);
+    seen.push(fieldName);
+    if (fieldName === 'key') key = fieldValue;
+    else if (fieldName === 'version') version = fieldValue;
+    else if (fieldName === 'client') client = fieldValue;
   }
-  return build(fields.get('key'), fields.get('version'), fields.get('client'));
+  return build(key, version, client);
 }
 
 function fromQuery(query: SluiceRequest['query']): SentryAuth | AuthFailure {
