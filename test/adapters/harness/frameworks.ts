@@ -1,3 +1,4 @@
+/// <reference path="./aliases.d.ts" />
 import express from 'express';
 import express4 from 'express4';
 import Koa from 'koa';
