@@ -1,5 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { type Decision, HttpLimiter, type RequestOutcome, type SluiceOptions } from '@sluice/core';
+import {
+  type Decision,
+  HttpLimiter,
+  InvalidConfiguration,
+  type RequestOutcome,
+  type SluiceOptions,
+} from '@sluice/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -69,7 +75,11 @@ export function quota(
   limiter: HttpLimiter | { readonly limiter: HttpLimiter },
   options: SluiceOptions,
 ) {
-  const stage = ('limiter' in limiter ? limiter.limiter : limiter).route(options);
+  const base = limiter instanceof HttpLimiter ? limiter : limiter?.limiter;
+  if (typeof base?.route !== 'function') {
+    throw new InvalidConfiguration('limiter', limiter, 'what sluice() returned, or an HttpLimiter');
+  }
+  const stage = base.route(options);
   return <This, R>(
     method: (this: This, req: Request, res: Response, next: NextFunction) => R,
     _context: ClassMethodDecoratorContext<This>,

@@ -71,16 +71,28 @@ export interface SluicePluginOptions extends SluiceOptions {
  * ```
  */
 export function quota(limiter: SluiceHook | (() => SluiceHook), options: SluiceOptions) {
-  let stage = 'limiter' in limiter ? limiter.route(options) : undefined;
+  const eager = typeof limiter === 'function' && 'limiter' in limiter;
+  const resolve = () => {
+    const hook = eager ? limiter : typeof limiter === 'function' ? limiter() : limiter;
+    if (typeof hook?.route !== 'function') {
+      throw new InvalidConfiguration(
+        'limiter',
+        hook,
+        'fastify.sluice (register sluicePlugin first)',
+      );
+    }
+    return hook.route(options);
+  };
+  let stage = eager ? resolve() : undefined;
   return <This, R>(
     method: (this: This, request: FastifyRequest, reply: FastifyReply) => R,
     context: ClassMethodDecoratorContext<This>,
   ) => {
     context.addInitializer(() => {
-      stage ??= (limiter as () => SluiceHook)().route(options);
+      stage ??= resolve();
     });
     return async function (this: This, request: FastifyRequest, reply: FastifyReply) {
-      stage ??= (limiter as () => SluiceHook)().route(options);
+      stage ??= resolve();
       return (await stage(request, reply)) === reply ? reply : method.call(this, request, reply);
     };
   };

@@ -1,4 +1,10 @@
-import { type Decision, HttpLimiter, type RequestOutcome, type SluiceOptions } from '@sluice/core';
+import {
+  type Decision,
+  HttpLimiter,
+  InvalidConfiguration,
+  type RequestOutcome,
+  type SluiceOptions,
+} from '@sluice/core';
 import type { Context, Middleware, Next } from 'koa';
 
 declare module 'koa' {
@@ -65,7 +71,11 @@ export function quota(
   limiter: HttpLimiter | { readonly limiter: HttpLimiter },
   options: SluiceOptions,
 ) {
-  const stage = ('limiter' in limiter ? limiter.limiter : limiter).route(options);
+  const base = limiter instanceof HttpLimiter ? limiter : limiter?.limiter;
+  if (typeof base?.route !== 'function') {
+    throw new InvalidConfiguration('limiter', limiter, 'what sluice() returned, or an HttpLimiter');
+  }
+  const stage = base.route(options);
   return <This, R>(
     method: (this: This, ctx: Context, next: Next) => R,
     _context: ClassMethodDecoratorContext<This>,
