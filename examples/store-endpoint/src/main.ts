@@ -33,7 +33,10 @@ export async function start(
     const port = typeof address === 'object' && address !== null ? address.port : settings.port;
     return {
       url: `http://127.0.0.1:${port}`,
-      close: async () => (await app.close(), disconnect()),
+      close: async () => {
+        await app.close();
+        disconnect();
+      },
     };
   }
   const listen = (settings.framework === 'express' ? expressApp : koaApp)(config, store, log);
