@@ -99,10 +99,11 @@ export function quota(limiter: SluiceHook | (() => SluiceHook), options: SluiceO
 }
 
 /**
- * The Fastify 5 plugin: decides every route of the registering context (unless its `config`
- * says `sluice: false`), decorates `fastify.sluice`, and runs a route's `config: { sluice:
- * options }` stage after the limiter. The outcome is `request.sluice`. Invalid options reject
- * `register` (and a route's, `ready`) with core's `InvalidConfiguration`.
+ * The Fastify 5 plugin: decides every route registered after it in the registering context
+ * (first of the route's hooks of its kind, unless the route's `config` says `sluice: false`),
+ * decorates `fastify.sluice`, and runs a route's `config: { sluice: options }` stage after the
+ * limiter. The outcome is `request.sluice`. Invalid options reject `register` (and a route's,
+ * `ready`) with core's `InvalidConfiguration`.
  *
  * @example
  * ```ts
@@ -116,15 +117,14 @@ export const sluicePlugin = fp<SluicePluginOptions>(
     const root = sluiceHook(new HttpLimiter(options));
     fastify.decorate('sluice', root);
     fastify.decorateRequest('sluice', undefined);
+    // Per route, as @fastify/rate-limit does: no per-request look-up of the route's config.
     fastify.addHook('onRoute', (route) => {
       const own = route.config?.sluice;
-      if (own === undefined || own === false) return;
+      if (own === false) return;
       const hooks = route[hook] as unknown;
-      route[hook] = [...(Array.isArray(hooks) ? hooks : hooks ? [hooks] : []), root.route(own)];
+      const list = Array.isArray(hooks) ? hooks : hooks ? [hooks] : [];
+      route[hook] = own === undefined ? [root, ...list] : [root, ...list, root.route(own)];
     });
-    fastify.addHook(hook as 'onRequest', async (request, reply) =>
-      request.routeOptions.config.sluice === false ? undefined : root(request, reply),
-    );
   }) satisfies FastifyPluginAsync<SluicePluginOptions>,
   { fastify: '5.x', name: '@sluice/fastify' },
 );
