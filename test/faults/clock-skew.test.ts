@@ -9,5 +9,6 @@ describe('two app processes whose clocks differ by 30 s share one Redis', () => 
     expect(result.whileHeld).toBe(429);
     expect(result.reasonWhileHeld).toBe('concurrency_limit');
     expect(result.afterRelease).toBe(200);
+    expect(result.releasedWithinMs).toBeLessThan(1000);
   });
 });
