@@ -44,8 +44,10 @@ export type {
   StoreErrorEvent,
 } from './http/http-events.js';
 export {
+  type ClosingResponse,
   type Decision,
   type DroppedItem,
+  decoratorStage,
   HttpLimiter,
   type RequestOutcome,
 } from './http/http-limiter.js';

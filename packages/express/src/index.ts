@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import {
   type Decision,
+  decoratorStage,
   HttpLimiter,
-  InvalidConfiguration,
   type RequestOutcome,
   type SluiceOptions,
 } from '@sluice/core';
@@ -75,11 +75,7 @@ export function quota(
   limiter: HttpLimiter | { readonly limiter: HttpLimiter },
   options: SluiceOptions,
 ) {
-  const base = limiter instanceof HttpLimiter ? limiter : limiter?.limiter;
-  if (typeof base?.route !== 'function') {
-    throw new InvalidConfiguration('limiter', limiter, 'what sluice() returned, or an HttpLimiter');
-  }
-  const stage = base.route(options);
+  const stage = decoratorStage(limiter, options);
   return <This, R>(
     method: (this: This, req: Request, res: Response, next: NextFunction) => R,
     _context: ClassMethodDecoratorContext<This>,
@@ -137,8 +133,7 @@ function carryOut(decision: Decision, req: Request, res: ServerResponse): boolea
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     req.sluice = outcome;
-    if (res.closed) void outcome.release();
-    else res.once('close', () => void outcome.release());
+    outcome.releaseOnClose(res);
   }
   return true;
 }

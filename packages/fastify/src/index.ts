@@ -155,8 +155,7 @@ function carryOut(decision: Decision, request: FastifyRequest, reply: FastifyRep
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     request.sluice = outcome;
-    if (reply.raw.closed) void outcome.release();
-    else reply.raw.once('close', () => void outcome.release());
+    outcome.releaseOnClose(reply.raw);
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import {
   type Decision,
+  decoratorStage,
   HttpLimiter,
-  InvalidConfiguration,
   type RequestOutcome,
   type SluiceOptions,
 } from '@sluice/core';
@@ -71,11 +71,7 @@ export function quota(
   limiter: HttpLimiter | { readonly limiter: HttpLimiter },
   options: SluiceOptions,
 ) {
-  const base = limiter instanceof HttpLimiter ? limiter : limiter?.limiter;
-  if (typeof base?.route !== 'function') {
-    throw new InvalidConfiguration('limiter', limiter, 'what sluice() returned, or an HttpLimiter');
-  }
-  const stage = base.route(options);
+  const stage = decoratorStage(limiter, options);
   return <This, R>(
     method: (this: This, ctx: Context, next: Next) => R,
     _context: ClassMethodDecoratorContext<This>,
@@ -117,8 +113,7 @@ function carryOut(decision: Decision, ctx: Context): boolean {
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     ctx.state.sluice = outcome;
-    if (ctx.res.closed) void outcome.release();
-    else ctx.res.once('close', () => void outcome.release());
+    outcome.releaseOnClose(ctx.res);
   }
   return true;
 }

@@ -51,6 +51,36 @@ export interface RequestOutcome {
   readonly shadow: boolean;
   /** Gives back the concurrency slot; call it when the response ends. Idempotent. */
   release(): Promise<void>;
+  /**
+   * Gives back the concurrency slot when `response` (Node's `ServerResponse`) closes, which it
+   * does when it finishes, fails or the client disconnects; at once if it already has.
+   */
+  releaseOnClose(response: ClosingResponse): void;
+}
+
+/** What {@link RequestOutcome.releaseOnClose} needs of Node's `ServerResponse`. */
+export interface ClosingResponse {
+  readonly closed: boolean;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * The `route(options)` stage a `quota()` method decorator runs: `limiter` is an adapter's
+ * limiter (anything with a `limiter` property) or an {@link HttpLimiter}.
+ */
+export function decoratorStage(
+  limiter: HttpLimiter | { readonly limiter: HttpLimiter },
+  options: SluiceOptions,
+): HttpLimiter {
+  const base = limiter instanceof HttpLimiter ? limiter : limiter?.limiter;
+  if (typeof base?.route !== 'function') {
+    throw new InvalidConfiguration(
+      'limiter',
+      limiter,
+      "what the adapter's sluice() returned, or an HttpLimiter",
+    );
+  }
+  return base.route(options);
 }
 
 /** The decision an adapter carries out. */
@@ -301,6 +331,11 @@ export class HttpLimiter {
       dropped: shadow ? [] : dropped,
       shadow,
       release,
+      releaseOnClose: (response) => {
+        if (held === null) return;
+        if (response.closed) void release();
+        else response.once('close', () => void release());
+      },
     };
     if (state.key !== undefined) outcome.key = state.key;
     if (shadow || dropped.length === 0) return { action: 'continue', headers, outcome };
