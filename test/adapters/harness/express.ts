@@ -1,11 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { quota, sluice } from '@sluice/express';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
-import request from 'supertest';
 import { loadControllers } from './load-controllers.js';
-import { type AppSpec, type Framework, flatHeaders, handlerReply, type TestApp } from './types.js';
+import { supertestApp } from './supertest-app.js';
+import { type AppSpec, type Framework, handlerReply, type TestApp } from './types.js';
 
 /** The contract's app on Express (4 or 5, whichever `express` is), tested with supertest. */
 export function expressFramework(
@@ -44,28 +41,7 @@ export function expressFramework(
       };
       app.use(silent);
 
-      const server: Server = createServer(app);
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      return {
-        limiter: limiter.limiter,
-        async request({ method = 'GET', path, headers = {}, json: body }) {
-          let test = method === 'GET' ? request(server).get(path) : request(server).post(path);
-          for (const [header, value] of Object.entries(headers))
-            test = test.set(header, value as string);
-          if (body !== undefined) test = test.send(body as object);
-          const res = await test;
-          return { status: res.status, headers: flatHeaders(res.headers), body: res.text };
-        },
-        async listen() {
-          return { server, port: (server.address() as AddressInfo).port };
-        },
-        async close() {
-          server.closeAllConnections();
-          server.close();
-          await once(server, 'close');
-        },
-      };
+      return supertestApp(app, limiter.limiter);
     },
   };
 }

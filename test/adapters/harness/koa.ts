@@ -1,12 +1,10 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { quota, sluice } from '@sluice/koa';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
-import request from 'supertest';
 import { loadControllers } from './load-controllers.js';
-import { type AppSpec, type Framework, flatHeaders, handlerReply, type TestApp } from './types.js';
+import { supertestApp } from './supertest-app.js';
+import { type AppSpec, type Framework, handlerReply, type TestApp } from './types.js';
 
 /** The contract's app on Koa (2 or 3, whichever `Koa` is), tested with `app.callback()` via supertest. */
 export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
@@ -49,28 +47,7 @@ export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
         await chain(route[1], ctx, next);
       });
 
-      const server: Server = createServer(app.callback());
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      return {
-        limiter: limiter.limiter,
-        async request({ method = 'GET', path, headers = {}, json: body }) {
-          let test = method === 'GET' ? request(server).get(path) : request(server).post(path);
-          for (const [header, value] of Object.entries(headers))
-            test = test.set(header, value as string);
-          if (body !== undefined) test = test.send(body as object);
-          const res = await test;
-          return { status: res.status, headers: flatHeaders(res.headers), body: res.text };
-        },
-        async listen() {
-          return { server, port: (server.address() as AddressInfo).port };
-        },
-        async close() {
-          server.closeAllConnections();
-          server.close();
-          await once(server, 'close');
-        },
-      };
+      return supertestApp(app.callback(), limiter.limiter);
     },
   };
 }
