@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
+import { benchRedis } from './support/bench-redis.ts';
 import { closedLoop, fmt, type LoadResult, percentile } from './support/closed-loop.ts';
 import { redisCpuSeconds } from './support/redis-cpu.ts';
 
@@ -22,19 +22,14 @@ const CONTENDED_LIMIT = 4;
 const TARGET = 1.2;
 const LEASE_SECONDS = 10; // the peer's default lockTimeout, for both
 
-const server = await startRedisServer();
 const redisOptions = { maxRetriesPerRequest: 1 } as const;
-const admin = new Redis(server.url);
-const clients: Redis[] = [];
-const client = () => {
-  const c = new Redis(server.url, redisOptions);
-  clients.push(c);
-  return c;
-};
+const redis = await benchRedis(redisOptions);
+const { admin } = redis;
+const client = () => redis.client();
 let keySequence = 0;
 
 console.log(
-  `node ${process.version}, redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]}, ioredis options ${JSON.stringify(redisOptions)} for both`,
+  `node ${process.version}, redis-server ${redis.version}, ioredis options ${JSON.stringify(redisOptions)} for both`,
 );
 const load = () =>
   loadavg()
@@ -241,6 +236,4 @@ console.log('summary:');
 for (const verdict of verdicts) console.log(`  ${verdict}`);
 console.log(missed === 0 ? 'all targets held' : `${missed} target(s) missed`);
 
-for (const c of clients) c.disconnect();
-admin.disconnect();
-await server.stop();
+await redis.close();

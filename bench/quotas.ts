@@ -11,7 +11,7 @@ import {
   type Store,
 } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
+import { benchRedis } from './support/bench-redis.ts';
 import { closedLoop, fmt, type LoadResult } from './support/closed-loop.ts';
 import { redisCpuSeconds } from './support/redis-cpu.ts';
 
@@ -36,19 +36,12 @@ const sluice = (store: Store) => {
   return (i: number) => quotas.isRateLimited(project(i));
 };
 
-const server = await startRedisServer();
 const redisOptions = { enableOfflineQueue: true, maxRetriesPerRequest: 1 } as const;
-const admin = new Redis(server.url);
-const clients: Redis[] = [];
-const client = () => {
-  const c = new Redis(server.url, redisOptions);
-  clients.push(c);
-  return c;
-};
+const redis = await benchRedis(redisOptions);
+const { admin } = redis;
+const client = () => redis.client();
 
-console.log(
-  `node ${process.version}, redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]}`,
-);
+console.log(`node ${process.version}, redis-server ${redis.version}`);
 console.log(`closed loop, ${durationMs} ms per run, ${PROJECTS} projects, limits never reached`);
 console.log(
   'peers: rate-limiter-flexible RateLimiterMemory / RateLimiterRedis (ioredis, defaults) with one limit;',
@@ -137,6 +130,4 @@ for (const c of CONCURRENCY) {
 }
 console.log(missed === 0 ? '\nall targets held' : `\n${missed} target(s) missed`);
 
-for (const c of clients) c.disconnect();
-admin.disconnect();
-await server.stop();
+await redis.close();
