@@ -82,6 +82,10 @@ export async function startRedisServer(
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  // Never outlive the process that started it, however that process ends.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   await waitUntilReady(port, child, () => output);
   return {
     port,
