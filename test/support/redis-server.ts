@@ -50,6 +50,12 @@ export async function freePort(): Promise<number> {
   throw new Error('no free loopback port found for redis-server');
 }
 
+/** Servers this process started and has not seen exit: killed when it exits, however it ends. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts `redis-server` without persistence on a free loopback port (or `port`, to restart a
  * killed one in place) and waits until it answers.
@@ -82,10 +88,8 @@ export async function startRedisServer(
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  // Never outlive the process that started it, however that process ends.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   await waitUntilReady(port, child, () => output);
   return {
     port,
