@@ -18,11 +18,10 @@ import {
 import { mixedRun } from '../test/adapters/harness/mixed-run.ts';
 import { PROJECTS, resolveProject } from '../test/adapters/harness/projects.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
+import { cliArg } from './support/cli-arg.ts';
 
-const argValue = (name: string) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
-const fuzzRuns = Number(argValue('--fuzz')) || 10_000;
-const slotRequests = Number(argValue('--slots')) || 10_000;
+const fuzzRuns = Number(cliArg('--fuzz')) || 10_000;
+const slotRequests = Number(cliArg('--slots')) || 10_000;
 const LIMIT = 4;
 
 const redis = await startRedisServer();

@@ -28,18 +28,17 @@ import {
   REDIS_OPTIONS,
   WINDOW_SECONDS,
 } from './adapters-server.ts';
+import { cliArg } from './support/cli-arg.ts';
 import { fmt } from './support/closed-loop.ts';
 import { redisCpuSeconds } from './support/redis-cpu.ts';
 
-const argValue = (name: string) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
-const durationMs = Number(argValue('--duration-ms')) || 1000;
+const durationMs = Number(cliArg('--duration-ms')) || 1000;
 const warmupMs = 1000;
-const connections = Number(argValue('--connections')) || 50;
-const only = argValue('--only');
+const connections = Number(cliArg('--connections')) || 50;
+const only = cliArg('--only');
 /** `--configs bare,sluice-memory` measures only those (the targets that need others are skipped). */
-const configs = (argValue('--configs')?.split(',') ?? CONFIGS) as ConfigName[];
-const rounds = Number(argValue('--rounds')) || 5;
+const configs = (cliArg('--configs')?.split(',') ?? CONFIGS) as ConfigName[];
+const rounds = Number(cliArg('--rounds')) || 5;
 const PASS_LIMIT = 1_000_000_000;
 const OVER_LIMIT = 10;
 const SERVER = fileURLToPath(new URL('./adapters-server.ts', import.meta.url));

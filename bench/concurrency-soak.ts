@@ -10,14 +10,13 @@ import { RedisStore } from '../packages/core/src/redis.ts';
 import { startFixture } from '../test/fixtures/concurrency-spawn.ts';
 import { startRedisCluster } from '../test/support/redis-cluster.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
+import { cliArg } from './support/cli-arg.ts';
 import { fmt, percentile } from './support/closed-loop.ts';
 
-const argValue = (name: string) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
-const kills = Number(argValue('--kills')) || 200;
-const limit = Number(argValue('--limit')) || 4;
-const leaseSeconds = Number(argValue('--lease-seconds')) || 0.4;
-const only = argValue('--only');
+const kills = Number(cliArg('--kills')) || 200;
+const limit = Number(cliArg('--limit')) || 4;
+const leaseSeconds = Number(cliArg('--lease-seconds')) || 0.4;
+const only = cliArg('--only');
 
 console.log(
   `node ${process.version}; ${kills} holders SIGKILLed right after acquiring; limit ${limit}, leaseSeconds ${leaseSeconds}; ${limit + 1} children alive at once; each child waits up to lease + 1 s for a slot`,

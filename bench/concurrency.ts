@@ -5,18 +5,16 @@
 // skew check the peer cannot pass.
 // Usage: node --import tsx bench/concurrency.ts [--duration-ms 3000] [--rounds 3]
 import { cpus, loadavg } from 'node:os';
-import { Redis } from 'ioredis';
 import { Semaphore } from 'redis-semaphore';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
+import { cliArg } from './support/cli-arg.ts';
 import { closedLoop, fmt, type LoadResult, percentile } from './support/closed-loop.ts';
 import { redisCpuSeconds } from './support/redis-cpu.ts';
 
-const argValue = (name: string) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
-const durationMs = Number(argValue('--duration-ms')) || 3000;
-const rounds = Number(argValue('--rounds')) || 3;
+const durationMs = Number(cliArg('--duration-ms')) || 3000;
+const rounds = Number(cliArg('--rounds')) || 3;
 const CONTENTION = [1, 16, 64];
 const CONTENDED_LIMIT = 4;
 const TARGET = 1.2;

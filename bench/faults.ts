@@ -17,11 +17,10 @@ import {
 } from '../test/support/fault-scenarios.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { latencyQuantile } from '../test/support/steady-load.ts';
+import { cliArg } from './support/cli-arg.ts';
 
 const TIMEOUT_MS = 100;
-const only = process.argv.includes('--only')
-  ? process.argv[process.argv.indexOf('--only') + 1]!.split(',')
-  : undefined;
+const only = cliArg('--only')?.split(',');
 const scenario = (name: string) => only === undefined || only.includes(name);
 let missed = 0;
 

@@ -1,7 +1,6 @@
 // Checks per second, p50/p99 and CPU per check of sluice's two-quota (project + organization)
 // decision against rate-limiter-flexible's one-limit check, on memory and on one private Redis,
 // in the same run. Usage: node --import tsx bench/quotas.ts [--duration-ms 3000]
-import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import {
   MemoryStore,
@@ -12,14 +11,13 @@ import {
 } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
+import { cliArg } from './support/cli-arg.ts';
 import { closedLoop, fmt, type LoadResult } from './support/closed-loop.ts';
 import { redisCpuSeconds } from './support/redis-cpu.ts';
 
-const argValue = (name: string) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
-const durationMs = Number(argValue('--duration-ms')) || 3000;
+const durationMs = Number(cliArg('--duration-ms')) || 3000;
 /** `--only redis` or `--only memory` runs half of the table. */
-const only = argValue('--only');
+const only = cliArg('--only');
 const CONCURRENCY = [1, 64, 256];
 const PROJECTS = 1000;
 const LIMIT = 1e9; // pass-through: nothing is refused, every check counts
