@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { type AppProcess, startApp } from './app-process.js';
 import { startRedisCluster } from './redis-cluster.js';
 import { type RedisServer, startRedisServer } from './redis-server.js';
-import { latencyQuantile, type Sample, steadyLoad } from './steady-load.js';
+import { latencyQuantile, type Sample, type SteadyLoad, steadyLoad } from './steady-load.js';
 
 /**
  * The fault scenarios of the reliability suite, each against a private redis-server (or
@@ -51,6 +51,21 @@ async function withRedisAndApp<T>(
   }
 }
 
+/**
+ * A steady load on one project of the fault app, already running for 800 ms when it resolves,
+ * bounded at a minute; the scenario stops it once the fault has played out.
+ */
+async function warmLoad(app: AppProcess, ratePerSecond: number): Promise<SteadyLoad> {
+  const load = steadyLoad({
+    url: `${app.url}/work?p=1`,
+    ratePerSecond,
+    maxRequests: ratePerSecond * 60,
+    maxSeconds: 60,
+  });
+  await sleep(800);
+  return load;
+}
+
 /** Figures of a hung Redis (SIGSTOP). */
 export interface HangResult {
   /** Requests sent while Redis was stopped, with room for one deadline at each edge. */
@@ -77,13 +92,7 @@ export function redisHang(options: {
 }): Promise<HangResult> {
   const { policy, ratePerSecond, hangMs, timeoutMs } = options;
   return withRedisAndApp({ POLICY: policy, TIMEOUT_MS: String(timeoutMs) }, async (redis, app) => {
-    const load = steadyLoad({
-      url: `${app.url}/work?p=1`,
-      ratePerSecond,
-      maxRequests: ratePerSecond * 60,
-      maxSeconds: 60,
-    });
-    await sleep(800);
+    const load = await warmLoad(app, ratePerSecond);
     const before = await app.json<AppMetrics>('/metrics');
     const start = performance.now();
     redis.process.kill('SIGSTOP');
@@ -131,13 +140,7 @@ export function redisRestart(options: {
 }): Promise<RestartResult> {
   const { ratePerSecond, downMs, timeoutMs } = options;
   return withRedisAndApp({ POLICY: 'allow', TIMEOUT_MS: String(timeoutMs) }, async (first, app) => {
-    const load = steadyLoad({
-      url: `${app.url}/work?p=1`,
-      ratePerSecond,
-      maxRequests: ratePerSecond * 60,
-      maxSeconds: 60,
-    });
-    await sleep(800);
+    const load = await warmLoad(app, ratePerSecond);
     const downAt = performance.now();
     await first.stop();
     await sleep(downMs);
