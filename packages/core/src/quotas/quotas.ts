@@ -130,8 +130,10 @@ export class Quotas {
     configs: QuotaConfig[],
   ): Promise<RateLimit> {
     const quotas = applicable(project, opts, configs, true);
-    const rejectAll = quotas.filter((q) => q.limit === 0);
-    if (rejectAll.length > 0) return Promise.resolve(rejectAllLimit(rejectAll));
+    // No array per decision for the common case of no reject-all quota.
+    if (quotas.some((q) => q.limit === 0)) {
+      return Promise.resolve(rejectAllLimit(quotas.filter((q) => q.limit === 0)));
+    }
     if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
 
     const counted = this.#counted(project, quotas, opts.key);
