@@ -62,9 +62,6 @@ export class MemoryStore implements Store {
     resolve: (reply: Reply) => void;
     reject: (error: unknown) => void;
   }> = [];
-  /** The entry of the last `get`, so the `set` that usually follows costs no second lookup. */
-  #lastKey: string | undefined;
-  #lastEntry: Entry | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxKeys = integerAtLeast('maxKeys', options.maxKeys ?? DEFAULT_MAX_KEYS, 1);
@@ -82,8 +79,6 @@ export class MemoryStore implements Store {
           entries.delete(key);
           return undefined;
         }
-        this.#lastKey = key;
-        this.#lastEntry = entry;
         return entry.value as T;
       },
       set: (key, value, ttlMs) => this.#set(key, value, ttlMs),
@@ -94,7 +89,6 @@ export class MemoryStore implements Store {
           : entry.expiresAt - this.#now;
       },
       delete: (key) => {
-        if (key === this.#lastKey) this.#lastKey = undefined;
         entries.delete(key);
       },
     };
@@ -134,7 +128,6 @@ export class MemoryStore implements Store {
   /** Drops every key. */
   clear(): void {
     this.#entries.clear();
-    this.#lastKey = undefined;
   }
 
   #set(key: string, value: unknown, ttlMs: number): void {
@@ -144,7 +137,7 @@ export class MemoryStore implements Store {
       return;
     }
     const expiresAt = this.#now + ttlMs;
-    const known = key === this.#lastKey ? this.#lastEntry : entries.get(key);
+    const known = entries.get(key);
     if (known !== undefined) {
       known.value = value;
       known.expiresAt = expiresAt;
@@ -173,10 +166,7 @@ export class MemoryStore implements Store {
         }
       } else if (++swept >= SWEEP_PER_INSERT) {
         break;
-      } else {
-        continue;
       }
-      if (key === this.#lastKey) this.#lastKey = undefined;
     }
   }
 }
