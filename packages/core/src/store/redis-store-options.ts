@@ -2,6 +2,7 @@ import { InvalidConfiguration } from '../errors.js';
 import { integerAtLeast, optionalBoolean, optionsObject, timerMs } from '../validate.js';
 import { prefixOption } from './key-parts.js';
 import type { RedisClient, RedisStoreOptions } from './redis-store.js';
+import type { ScriptClient } from './script-client.js';
 
 /**
  * Default deadline of one store call, queueing and batching included.
@@ -34,7 +35,7 @@ const KNOWN: readonly (keyof RedisStoreOptions)[] = ['prefix', 'timeoutMs', 'max
  * ```
  */
 export interface ResolvedRedisStoreOptions {
-  readonly client: RedisClient;
+  readonly client: RedisClient | ScriptClient;
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly maxBatch: number;
@@ -51,11 +52,15 @@ export interface ResolvedRedisStoreOptions {
  * ```
  */
 export function resolveRedisStoreOptions(
-  client: RedisClient,
+  client: RedisClient | ScriptClient,
   options: RedisStoreOptions | undefined,
 ): ResolvedRedisStoreOptions {
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
-    throw new InvalidConfiguration('client', client, 'an ioredis Redis or Cluster client');
+    throw new InvalidConfiguration(
+      'client',
+      client,
+      'an ioredis Redis or Cluster client, or a node-redis one wrapped in `nodeRedisClient()`',
+    );
   }
   const o = optionsObject('options', options, KNOWN);
   return {

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { type BatchScript, batchScript } from './batch-script.js';
 import { resolveRedisStoreOptions } from './redis-store-options.js';
+import type { ScriptClient } from './script-client.js';
 import type { Reply, Store, StoreCall, StoreOperation } from './store.js';
 
 export { DEFAULT_MAX_BATCH, DEFAULT_TIMEOUT_MS } from './redis-store-options.js';
@@ -72,8 +73,8 @@ export class RedisStore implements Store {
   readonly timeoutMs: number;
   /** Most calls in one EVALSHA. */
   readonly maxBatch: number;
-  /** The ioredis client. */
-  readonly client: RedisClient;
+  /** The client: ioredis's, or node-redis's through `nodeRedisClient`. */
+  readonly client: RedisClient | ScriptClient;
   /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
   readonly clustered: boolean;
 
@@ -84,7 +85,7 @@ export class RedisStore implements Store {
   /** Targets that missed a deadline, with the probe batch in flight (undefined: none yet). */
   readonly #suspect = new Map<number, Batch | undefined>();
 
-  constructor(client: RedisClient, options?: RedisStoreOptions) {
+  constructor(client: RedisClient | ScriptClient, options?: RedisStoreOptions) {
     const resolved = resolveRedisStoreOptions(client, options);
     this.client = resolved.client;
     this.prefix = resolved.prefix;
@@ -167,9 +168,10 @@ export class RedisStore implements Store {
       argv.push(call.keys.length, call.args.length, call.timestampMs ?? '');
       for (const arg of call.args) argv.push(arg);
     }
+    const client: ScriptClient = this.client;
     const sent = reload
-      ? this.client.eval(batch.script.source, keys.length, ...keys, ...argv)
-      : this.client.evalsha(batch.script.sha, keys.length, ...keys, ...argv);
+      ? client.eval(batch.script.source, keys.length, ...keys, ...argv)
+      : client.evalsha(batch.script.sha, keys.length, ...keys, ...argv);
     sent.then(
       (replies) => this.#succeed(batch, replies as Reply[]),
       (error: unknown) => {
