@@ -110,6 +110,7 @@ export class RedisStore implements Store {
   run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       const slot = this.clustered ? calculateSlot(call.keys[0] ?? '') : 0;
+      const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       if (this.#suspect.has(slot)) {
         const probe = this.#suspect.get(slot);
         if (probe !== undefined && !probe.settled) {
@@ -121,7 +122,6 @@ export class RedisStore implements Store {
           return;
         }
       }
-      const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       let batch = this.#open.get(id);
       if (batch === undefined || batch.settled) {
         batch = this.#openBatch(operation, slot);
