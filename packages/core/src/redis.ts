@@ -1,3 +1,4 @@
+export { MAX_BATCH, RedisBatcher, type RedisBatcherOptions } from './store/redis-batcher.js';
 export {
   DEFAULT_MAX_BATCH,
   DEFAULT_TIMEOUT_MS,
