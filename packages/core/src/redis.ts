@@ -1,3 +1,8 @@
+export {
+  type NodeRedisEvalOptions,
+  type NodeRedisScripting,
+  nodeRedisClient,
+} from './store/node-redis-client.js';
 export { MAX_BATCH, RedisBatcher, type RedisBatcherOptions } from './store/redis-batcher.js';
 export {
   DEFAULT_MAX_BATCH,
@@ -6,3 +11,4 @@ export {
   RedisStore,
   type RedisStoreOptions,
 } from './store/redis-store.js';
+export type { ScriptClient } from './store/script-client.js';

@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { type BatchScript, batchScript } from './batch-script.js';
+import type { ScriptClient } from './script-client.js';
 import type { Reply, StoreCall, StoreOperation } from './store.js';
 
 /** Most calls in one batch: past it, more batches share the round trip instead. */
@@ -22,22 +23,6 @@ export interface RedisBatcherOptions {
   readonly failFast: boolean;
   /** Group by Cluster hash slot (of each call's first key). */
   readonly clustered: boolean;
-}
-
-/** The script calls the batcher makes; ioredis flattens array arguments into the command. */
-interface ScriptClient {
-  evalsha(
-    sha: string,
-    numKeys: number,
-    keys: string[],
-    argv: (string | number)[],
-  ): Promise<unknown>;
-  eval(
-    source: string,
-    numKeys: number,
-    keys: string[],
-    argv: (string | number)[],
-  ): Promise<unknown>;
 }
 
 interface PendingCall {
@@ -99,12 +84,12 @@ export class RedisBatcher {
   #queuedSince = 0;
   /** Hash slots that missed a deadline, with their probe batches in flight. */
   readonly #probes = new Map<number, number>();
-  /** Reused for every batch: ioredis copies its arguments when it builds the command. */
+  /** Reused for every batch: the client's arguments are a copy (spread into the call). */
   readonly #keys: string[] = [];
   readonly #argv: (string | number)[] = [];
 
-  constructor(client: RedisClient, options: RedisBatcherOptions) {
-    this.#client = client as unknown as ScriptClient;
+  constructor(client: RedisClient | ScriptClient, options: RedisBatcherOptions) {
+    this.#client = client;
     this.#options = options;
   }
 
@@ -221,8 +206,8 @@ export class RedisBatcher {
     const { script } = batch.group;
     const client = this.#client;
     const sent = withSource
-      ? client.eval(script.source, keys.length, keys, argv)
-      : client.evalsha(script.sha, keys.length, keys, argv);
+      ? client.eval(script.source, keys.length, ...keys, ...argv)
+      : client.evalsha(script.sha, keys.length, ...keys, ...argv);
     sent.then(
       (replies) => this.#answered(batch, replies as Reply[]),
       (error: unknown) => this.#failed(batch, error, withSource),

@@ -2,6 +2,7 @@ import { InvalidConfiguration } from '../errors.js';
 import { integerAtLeast, positiveNumber } from '../validate.js';
 import { isValidPrefix } from './key-parts.js';
 import { MAX_BATCH, RedisBatcher, type RedisClient } from './redis-batcher.js';
+import type { ScriptClient } from './script-client.js';
 import type { Reply, Store, StoreCall, StoreOperation } from './store.js';
 
 /** Default deadline of one store call, queueing and batching included. */
@@ -58,16 +59,20 @@ export class RedisStore implements Store {
   readonly timeoutMs: number;
   /** Most calls in one EVALSHA. */
   readonly maxBatch: number;
-  /** The ioredis client. */
-  readonly client: RedisClient;
+  /** The client: ioredis's, or node-redis's through `nodeRedisClient`. */
+  readonly client: RedisClient | ScriptClient;
   /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
   readonly clustered: boolean;
 
   readonly #batcher: RedisBatcher;
 
-  constructor(client: RedisClient, options: RedisStoreOptions = {}) {
+  constructor(client: RedisClient | ScriptClient, options: RedisStoreOptions = {}) {
     if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
-      throw new InvalidConfiguration('client', client, 'an ioredis Redis or Cluster client');
+      throw new InvalidConfiguration(
+        'client',
+        client,
+        'an ioredis Redis or Cluster client, or a node-redis one wrapped in `nodeRedisClient()`',
+      );
     }
     const prefix = options.prefix ?? 'sluice';
     if (!isValidPrefix(prefix)) {
