@@ -13,8 +13,12 @@ export interface StoreHarness {
   readonly kind: StoreKind;
   /** A store with a key prefix of its own; memory stores share `clock`. */
   store(options?: { maxKeys?: number; timeoutMs?: number }): Store;
-  /** Milliseconds left before `key` expires, as the store sees it (-1: absent, -2 on Redis: absent). */
-  pttl(store: Store, key: string): Promise<number>;
+  /**
+   * Milliseconds left before `key` expires, as the store sees it (-1: absent, -2 on Redis:
+   * absent). A fixed-window counter `<base>:<slot>` also needs its window's end, since the
+   * memory store keeps it as `<base>` in that window.
+   */
+  pttl(store: Store, key: string, windowEndMs?: number): Promise<number>;
   /** Number of keys under the store's prefix. */
   keyCount(store: Store): Promise<number>;
   /** The ioredis client (Redis kinds). */
@@ -24,7 +28,10 @@ export interface StoreHarness {
 const pttlOperation: StoreOperation = {
   name: 'sluice_test_pttl',
   lua: `return redis.call('PTTL', keys[1])`,
-  memory: (state, keys): Reply => state.ttl(keys[0]!),
+  memory: (state, keys, args): Reply =>
+    args.length === 0
+      ? state.ttl(keys[0]!)
+      : state.ttl(keys[0]!.slice(0, keys[0]!.lastIndexOf(':')), args[0] as number),
 };
 
 let sequence = 0;
@@ -50,8 +57,9 @@ export function useStore(kind: StoreKind): StoreHarness {
       if (kind === 'memory') return new MemoryStore({ prefix, maxKeys: options.maxKeys });
       return new RedisStore(client!, { prefix, timeoutMs: options.timeoutMs ?? 2000 });
     },
-    async pttl(store, key) {
-      return (await store.run(pttlOperation, { keys: [key], args: [] })) as number;
+    async pttl(store, key, windowEndMs) {
+      const args = windowEndMs === undefined ? [] : [windowEndMs];
+      return (await store.run(pttlOperation, { keys: [key], args })) as number;
     },
     async keyCount(store) {
       if (store instanceof MemoryStore) return store.size;
