@@ -56,6 +56,12 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** Kills `child` (a redis-server started some other way, e.g. a Sentinel) when this process exits. */
+export function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /**
  * Starts `redis-server` without persistence on a free loopback port (or `port`, to restart a
  * killed one in place) and waits until it answers.
@@ -88,8 +94,7 @@ export async function startRedisServer(
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  killOnExit(child);
   await waitUntilReady(port, child, () => output);
   return {
     port,
@@ -103,7 +108,8 @@ export async function startRedisServer(
   };
 }
 
-async function waitUntilReady(
+/** Waits until `redis-cli -p port ping` answers PONG; kills `child` and throws after 10 s. */
+export async function waitUntilReady(
   port: number,
   child: ChildProcess,
   output: () => string,

@@ -1,17 +1,8 @@
 import type { HttpLimiter, Project, RequestOutcome, SluiceOptions, Store } from '@sluice/core';
 import type { LoadedConfig, ProjectConfig } from './config.js';
+import { ingestKind, STATS_PATH } from './endpoint-paths.js';
 import { decodeBody, type IngestBody, itemsToDecide, readIngest } from './ingest.js';
 import type { IngestLog } from './ingest-log.js';
-
-/** The ingest routes: `POST /api/:projectId/store/` and `POST /api/:projectId/envelope/`. */
-export const INGEST_PATH = /^\/api\/[^/]+\/(store|envelope)\/?(?:\?|$)/;
-/** `GET /api/:projectId/stats/`, answered without authentication. */
-export const STATS_PATH = /^\/api\/([^/]+)\/stats\/?(?:\?|$)/;
-
-/** The kind of ingest route `url` names, or undefined. */
-export function ingestKind(url: string): 'store' | 'envelope' | undefined {
-  return INGEST_PATH.exec(url)?.[1] as 'store' | 'envelope' | undefined;
-}
 
 /** Decodes and reads the body of an ingest request: what sluice and the handler work on. */
 export function readBody(
@@ -43,7 +34,8 @@ export function countDropped(limiter: Pick<HttpLimiter, 'events'>, log: IngestLo
     if (event.shadow) return;
     const body = event.data as IngestBody | undefined;
     const category = event.category ?? 'default';
-    const count = body?.items.filter((i) => i.category === category).length ?? 1;
+    const count =
+      body?.items.reduce((sum, i) => (i.category === category ? sum + i.count : sum), 0) ?? 1;
     log.dropped(event.project.id, category, event.reasonCode, Math.max(count, 1));
   });
 }

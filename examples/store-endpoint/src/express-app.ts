@@ -1,14 +1,20 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Store } from '@sluice/core';
 import { sluice } from '@sluice/express';
+import cors from 'cors';
 import express, { type ErrorRequestHandler } from 'express';
 import type { LoadedConfig } from './config.js';
-import { acceptIngest, countDropped, ingestKind, readBody, sluiceOptions } from './endpoint.js';
+import { CORS_POLICY } from './cors-policy.js';
+import { acceptIngest, countDropped, readBody, sluiceOptions } from './endpoint.js';
+import { ingestKind, withCanonicalUrl } from './endpoint-paths.js';
 import { type IngestBody, IngestError } from './ingest.js';
 import type { IngestLog } from './ingest-log.js';
 import { readRawBody } from './raw-body.js';
 
-/** The endpoint on Express (4 or 5): the body is read before sluice decides. */
+/**
+ * The endpoint on Express (4 or 5): CORS first (it ends preflights), then the body is read,
+ * then sluice decides.
+ */
 export function expressApp(
   config: LoadedConfig,
   store: Store,
@@ -17,6 +23,15 @@ export function expressApp(
   const app = express();
   const limiter = sluice(sluiceOptions(config, store));
   countDropped(limiter, log);
+  app.use(
+    cors({
+      origin: CORS_POLICY.origin,
+      methods: [...CORS_POLICY.methods],
+      allowedHeaders: [...CORS_POLICY.allowedHeaders],
+      exposedHeaders: [...CORS_POLICY.exposedHeaders],
+      maxAge: CORS_POLICY.maxAgeSeconds,
+    }),
+  );
   app.use((req, _res, next) => {
     if (req.method !== 'POST' || ingestKind(req.originalUrl) === undefined) return next();
     readRawBody(req)
@@ -41,6 +56,8 @@ export function expressApp(
   app.use(onError);
   return (port) =>
     new Promise((resolve) => {
-      const server = app.listen(port, '127.0.0.1', () => resolve(server));
+      const server = createServer(withCanonicalUrl(app)).listen(port, '127.0.0.1', () =>
+        resolve(server),
+      );
     });
 }

@@ -2,7 +2,10 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { IngestItem } from './ingest.js';
 
-/** `GET /api/:projectId/stats/`: accepted items per category, dropped per category and reason. */
+/**
+ * `GET /api/:projectId/stats/`: accepted items per category, dropped per category and reason.
+ * A container counts the items it holds (a 2-span item is 2 spans); an attachment counts 1.
+ */
 export interface ProjectStats {
   accepted: Record<string, number>;
   dropped: Record<string, Record<string, number>>;
@@ -29,10 +32,10 @@ export class IngestLog {
   ): void {
     const stats = this.stats(projectId);
     const receivedAt = new Date().toISOString();
-    for (const { item, category } of items) {
+    for (const { item, category, count } of items) {
       const name = category ?? 'internal';
       // Client reports are the SDK's bookkeeping, written out but not counted as data.
-      if (category !== undefined) stats.accepted[name] = (stats.accepted[name] ?? 0) + 1;
+      if (category !== undefined) stats.accepted[name] = (stats.accepted[name] ?? 0) + count;
       this.#out.write(
         `${JSON.stringify({ projectId, eventId, type: item.type, category: name, receivedAt, payload: render(item.payload) })}\n`,
       );

@@ -2,6 +2,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { RequestItem } from '@sluice/core';
 import { categoryOf, quantityOf } from './categories.js';
 import { EnvelopeError, type EnvelopeItem, parseEnvelope } from './envelope.js';
+import { itemCountOf } from './item-count.js';
 
 /** Bounds on what one request may carry. */
 export const BODY_LIMITS = {
@@ -16,6 +17,9 @@ export interface IngestItem {
   readonly item: EnvelopeItem;
   /** Undefined for internal items (client reports), which are never refused. */
   readonly category: string | undefined;
+  /** How many items of its category it holds: `item_count` for a container, else 1. */
+  readonly count: number;
+  /** Units it counts against its category's quota: bytes for an attachment, else `count`. */
   readonly quantity: number;
 }
 
@@ -65,11 +69,10 @@ export function readIngest(kind: 'store' | 'envelope', body: Buffer): IngestBody
     return {
       kind,
       eventId,
-      items: envelope.items.map((item) => ({
-        item,
-        category: categoryOf(item),
-        quantity: quantityOf(item),
-      })),
+      items: envelope.items.map((item, index) => {
+        const count = itemCountOf(item, index);
+        return { item, category: categoryOf(item), count, quantity: quantityOf(item, count) };
+      }),
     };
   } catch (error) {
     if (error instanceof EnvelopeError)
@@ -105,6 +108,6 @@ function readStore(body: Buffer): IngestBody {
   return {
     kind: 'store',
     eventId: typeof record.event_id === 'string' ? record.event_id : undefined,
-    items: [{ item, category: categoryOf(item), quantity: 1 }],
+    items: [{ item, category: categoryOf(item), count: 1, quantity: 1 }],
   };
 }

@@ -1,21 +1,20 @@
 import { createServer, type Server } from 'node:http';
+import cors from '@koa/cors';
 import type { Store } from '@sluice/core';
 import { sluice } from '@sluice/koa';
 import Koa from 'koa';
 import type { LoadedConfig } from './config.js';
-import {
-  acceptIngest,
-  countDropped,
-  ingestKind,
-  readBody,
-  STATS_PATH,
-  sluiceOptions,
-} from './endpoint.js';
+import { CORS_POLICY } from './cors-policy.js';
+import { acceptIngest, countDropped, readBody, sluiceOptions } from './endpoint.js';
+import { ingestKind, STATS_PATH, withCanonicalUrl } from './endpoint-paths.js';
 import { type IngestBody, IngestError } from './ingest.js';
 import type { IngestLog } from './ingest-log.js';
 import { readRawBody } from './raw-body.js';
 
-/** The endpoint on Koa (2 or 3): the body is read before sluice decides. */
+/**
+ * The endpoint on Koa (2 or 3): CORS first (it ends preflights), then the body is read, then
+ * sluice decides.
+ */
 export function koaApp(
   config: LoadedConfig,
   store: Store,
@@ -24,6 +23,15 @@ export function koaApp(
   const app = new Koa();
   const limiter = sluice(sluiceOptions(config, store));
   countDropped(limiter, log);
+  app.use(
+    cors({
+      origin: CORS_POLICY.origin,
+      allowMethods: [...CORS_POLICY.methods],
+      allowHeaders: [...CORS_POLICY.allowedHeaders],
+      exposeHeaders: [...CORS_POLICY.exposedHeaders],
+      maxAge: CORS_POLICY.maxAgeSeconds,
+    }),
+  );
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -35,7 +43,7 @@ export function koaApp(
     }
   });
   app.use(async (ctx, next) => {
-    const stats = ctx.method === 'GET' ? STATS_PATH.exec(ctx.path) : null;
+    const stats = ctx.method === 'GET' ? STATS_PATH.exec(ctx.originalUrl) : null;
     if (stats !== null) {
       ctx.body = log.stats(stats[1]!);
       return;
@@ -61,6 +69,8 @@ export function koaApp(
   });
   return (port) =>
     new Promise((resolve) => {
-      const server = createServer(app.callback()).listen(port, '127.0.0.1', () => resolve(server));
+      const server = createServer(withCanonicalUrl(app.callback())).listen(port, '127.0.0.1', () =>
+        resolve(server),
+      );
     });
 }
