@@ -14,6 +14,7 @@ import {
   resolveOptions,
   waitMs,
 } from './concurrency-options.js';
+import { GiveBackQueue } from './give-back-queue.js';
 import { holdWhile } from './holding.js';
 import { HeldLease, type Lease, type LeaseOwner } from './lease.js';
 import {
@@ -66,6 +67,8 @@ export class ConcurrencyLimiter {
 
   readonly #options: ResolvedOptions;
   readonly #waiters: LocalWaiters;
+  /** Ids that may hold a slot nobody holds: given back in the background until their lease ends. */
+  readonly #giveBacks: GiveBackQueue;
   readonly #owner: LeaseOwner = {
     release: (lease) => this.#release(lease),
     extend: (lease) => this.#extend(lease),
@@ -83,6 +86,10 @@ export class ConcurrencyLimiter {
     this.retryIntervalSeconds = this.#options.retryIntervalMs / 1000;
     this.autoExtend = this.#options.autoExtend;
     this.#waiters = localWaiters(store);
+    this.#giveBacks = new GiveBackQueue({
+      leaseMs: this.#options.leaseMs,
+      release: (storeKey, id) => this.#forget(storeKey, id),
+    });
   }
 
   /**
@@ -119,7 +126,7 @@ export class ConcurrencyLimiter {
     }
     const lease = await waitForSlot({
       attempt,
-      forget: (held) => this.#forget(held.storeKey, held.id),
+      forget: (held) => this.#giveBack(held.storeKey, held.id),
       successor: {
         limit: this.#options.limit,
         leaseMs: this.#options.leaseMs,
@@ -216,16 +223,14 @@ export class ConcurrencyLimiter {
     } catch (error) {
       // After a timeout the step may still run: give the id back, or its slot stays taken until
       // the lease expires. Releasing an id that was never granted is harmless.
-      if (isStoreUnavailable(error) && error.timedOut) {
-        this.#forget(storeKey, id).catch(() => undefined);
-      }
+      if (isStoreUnavailable(error) && error.timedOut) this.#giveBacks.add(storeKey, id);
       throw error;
     }
     const [acquired, , reclaimed, expiresInMs] = reply;
     if (reclaimed! > 0) this.#emit('reclaimed', { key, count: reclaimed! });
     if (acquired !== 1) return { expiresInMs: expiresInMs! };
     if (signal?.aborted) {
-      await this.#forget(storeKey, id);
+      await this.#giveBack(storeKey, id);
       return 'aborted';
     }
     return new HeldLease(this.#owner, { key, storeKey, id, inFlight: reply[1]! });
@@ -253,12 +258,13 @@ export class ConcurrencyLimiter {
     try {
       reply = (await this.store.run(releaseOperation, { keys: [storeKey], args })) as number[];
     } catch (error) {
+      // The slot stays taken unless given back: retry in the background until the lease ends
+      // (the caller may also call release() again; releasing twice is harmless).
+      this.#giveBacks.add(storeKey, id);
       if (next !== undefined) {
         next.handOver(undefined);
         next.wake();
-        if (isStoreUnavailable(error) && error.timedOut) {
-          this.#forget(storeKey, nextId!).catch(() => undefined);
-        }
+        if (isStoreUnavailable(error) && error.timedOut) this.#giveBacks.add(storeKey, nextId!);
       }
       throw error;
     }
@@ -283,6 +289,16 @@ export class ConcurrencyLimiter {
     // A release that overtook this extension is no loss.
     if (!renewed && !lease.releasing) this.#emit('lost', { key: lease.key, id: lease.id });
     return renewed;
+  }
+
+  /** {@link #forget}, and when the store fails, again in the background until the lease ends. */
+  async #giveBack(storeKey: string, id: string): Promise<void> {
+    try {
+      await this.#forget(storeKey, id);
+    } catch (error) {
+      this.#giveBacks.add(storeKey, id);
+      throw error;
+    }
   }
 
   /** Releases an id that was never handed to a caller, silently. */

@@ -110,9 +110,11 @@ export class RedisStore implements Store {
   run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       const slot = this.clustered ? calculateSlot(call.keys[0] ?? '') : 0;
+      const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       if (this.#suspect.has(slot)) {
         const probe = this.#suspect.get(slot);
-        if (probe !== undefined && !probe.settled) {
+        // Calls of the probe's own turn ride in it while it is not sent yet.
+        if (probe !== undefined && !probe.settled && this.#open.get(id) !== probe) {
           reject(
             new StoreUnavailableError('Redis missed a deadline and is being probed; failing fast', {
               timedOut: false,
@@ -121,7 +123,6 @@ export class RedisStore implements Store {
           return;
         }
       }
-      const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       let batch = this.#open.get(id);
       if (batch === undefined || batch.settled) {
         batch = this.#openBatch(operation, slot);
