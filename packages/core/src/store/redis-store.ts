@@ -113,8 +113,7 @@ export class RedisStore implements Store {
       const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
       if (this.#suspect.has(slot)) {
         const probe = this.#suspect.get(slot);
-        // Calls of the probe's own turn ride in it while it is not sent yet.
-        if (probe !== undefined && !probe.settled && this.#open.get(id) !== probe) {
+        if (probe !== undefined && !probe.settled) {
           reject(
             new StoreUnavailableError('Redis missed a deadline and is being probed; failing fast', {
               timedOut: false,
