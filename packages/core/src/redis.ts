@@ -1,4 +1,9 @@
 export {
+  EVICTING_REDIS_WARNING,
+  type MemoryPolicy,
+  readMemoryPolicy,
+} from './store/eviction-policy.js';
+export {
   type NodeRedisEvalOptions,
   type NodeRedisScripting,
   nodeRedisClient,
