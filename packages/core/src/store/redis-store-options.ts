@@ -1,7 +1,8 @@
 import { InvalidConfiguration } from '../errors.js';
 import { integerAtLeast, optionalBoolean, optionsObject, timerMs } from '../validate.js';
 import { prefixOption } from './key-parts.js';
-import type { RedisClient, RedisStoreOptions } from './redis-store.js';
+import { MAX_BATCH, type RedisClient } from './redis-batcher.js';
+import type { RedisStoreOptions } from './redis-store.js';
 import type { ScriptClient } from './script-client.js';
 
 /**
@@ -21,7 +22,7 @@ export const DEFAULT_TIMEOUT_MS = 200;
  * new RedisStore(redis, { maxBatch: DEFAULT_MAX_BATCH * 2 });
  * ```
  */
-export const DEFAULT_MAX_BATCH = 16;
+export const DEFAULT_MAX_BATCH = MAX_BATCH;
 
 /** The options a `RedisStore` knows; any other is an error. */
 const KNOWN: readonly (keyof RedisStoreOptions)[] = ['prefix', 'timeoutMs', 'maxBatch', 'failFast'];
