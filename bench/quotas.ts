@@ -1,7 +1,10 @@
 // Checks per second, p50/p99 and CPU per check of sluice's two-quota (project + organization)
 // decision against rate-limiter-flexible's one-limit check, on memory and on one private Redis,
 // in the same run. Usage: node --import tsx bench/quotas.ts [--duration-ms 3000]
+// [--only memory|redis] [--clients ioredis,node-redis] (the Redis clients sluice runs on; default
+// ioredis; with both, their ratio is printed).
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
 import {
   MemoryStore,
   organizationQuota,
@@ -9,7 +12,7 @@ import {
   Quotas,
   type Store,
 } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
+import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 import { closedLoop, fmt, type LoadResult } from './support/closed-loop.ts';
@@ -18,6 +21,13 @@ import { redisCpuSeconds } from './support/redis-cpu.ts';
 const durationMs = Number(cliArg('--duration-ms')) || 3000;
 /** `--only redis` or `--only memory` runs half of the table. */
 const only = cliArg('--only');
+const clients = (cliArg('--clients') ?? 'ioredis').split(',');
+for (const name of clients) {
+  if (name !== 'ioredis' && name !== 'node-redis') {
+    console.error(`--clients: expected ioredis and/or node-redis, got ${name}`);
+    process.exit(2);
+  }
+}
 const CONCURRENCY = [1, 64, 256];
 const PROJECTS = 1000;
 const LIMIT = 1e9; // pass-through: nothing is refused, every check counts
@@ -34,6 +44,8 @@ const sluice = (store: Store) => {
   return (i: number) => quotas.isRateLimited(project(i));
 };
 
+/** A deadline no decision should reach, so a loaded machine slows the figures instead of failing them. */
+const storeOptions = { prefix: 'bench', timeoutMs: 2000 };
 const redisOptions = { enableOfflineQueue: true, maxRetriesPerRequest: 1 } as const;
 const redis = await benchRedis(redisOptions);
 const { admin } = redis;
@@ -44,7 +56,10 @@ console.log(`closed loop, ${durationMs} ms per run, ${PROJECTS} projects, limits
 console.log(
   'peers: rate-limiter-flexible RateLimiterMemory / RateLimiterRedis (ioredis, defaults) with one limit;',
 );
-console.log('sluice: Quotas with a project and an organization quota (two counters per check)\n');
+console.log('sluice: Quotas with a project and an organization quota (two counters per check)');
+console.log(
+  `sluice's Redis clients: ${clients.join(', ')} (ioredis ${JSON.stringify(redisOptions)}; node-redis createClient defaults), RedisStore ${JSON.stringify(storeOptions)}\n`,
+);
 
 const bareMap = () => {
   const map = new Map<string, number>();
@@ -95,7 +110,18 @@ if (only !== 'redis') {
 }
 if (only !== 'memory') {
   await measure('RateLimiterRedis', rlfRedis, true);
-  await measure('sluice redis', () => sluice(new RedisStore(client(), { prefix: 'bench' })), true);
+  if (clients.includes('ioredis')) {
+    await measure('sluice redis', () => sluice(new RedisStore(client(), storeOptions)), true);
+  }
+  if (clients.includes('node-redis')) {
+    const nodeRedis = await createClient({ url: redis.url }).connect();
+    await measure(
+      'sluice redis (node-redis)',
+      () => sluice(new RedisStore(nodeRedisClient(nodeRedis), storeOptions)),
+      true,
+    );
+    nodeRedis.destroy();
+  }
 }
 
 const rate = (name: string, c: number) =>
@@ -121,10 +147,15 @@ for (const c of CONCURRENCY) {
   );
 }
 for (const c of CONCURRENCY) {
-  if (only === 'memory') break;
+  if (only === 'memory' || !clients.includes('ioredis')) break;
   const ratio = rate('sluice redis', c) / rate('RateLimiterRedis', c);
   if (c === 64) target(`sluice redis / RateLimiterRedis, c=${c}`, ratio, 1.5);
   else console.log(`${`sluice redis / RateLimiterRedis, c=${c}`.padEnd(58)} ${fmt(ratio, 2)}x`);
+}
+for (const c of CONCURRENCY) {
+  if (only === 'memory' || clients.length < 2) break;
+  const ratio = rate('sluice redis (node-redis)', c) / rate('sluice redis', c);
+  console.log(`${`sluice on node-redis / on ioredis, c=${c}`.padEnd(58)} ${fmt(ratio, 2)}x`);
 }
 console.log(missed === 0 ? '\nall targets held' : `\n${missed} target(s) missed`);
 

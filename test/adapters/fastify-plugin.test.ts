@@ -15,6 +15,35 @@ afterEach(async () => {
 });
 
 describe('sluicePlugin', () => {
+  it('takes Fastify’s own register options (prefix, logLevel), and no other unknown one', async () => {
+    app = Fastify();
+    await app.register(
+      async (scope) => {
+        scope.get('/api/1/store/', async () => ({ ok: true }));
+      },
+      { prefix: '/v1' },
+    );
+    await app.register(sluicePlugin, {
+      store: frozenStore(),
+      resolveProject,
+      quotas: [hourly(1)],
+      prefix: '/v2',
+      logLevel: 'warn',
+    });
+    app.get('/api/1/store/', async () => ({ ok: true }));
+    expect((await app.inject({ url: '/api/1/store/', headers: auth })).statusCode).toBe(200);
+    await app.close();
+    app = Fastify();
+    const error = await app
+      .register(sluicePlugin, { resolveProject, quota: [hourly(1)] } as never)
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+    expect(error).toBeInstanceOf(InvalidConfiguration);
+    expect((error as InvalidConfiguration).option).toBe('quota');
+  });
+
   it('config: { sluice: false } leaves a route alone', async () => {
     app = Fastify();
     await app.register(sluicePlugin, { store: frozenStore(), resolveProject, quotas: [hourly(1)] });

@@ -1,10 +1,20 @@
 import { MemoryStore, type Reply, type Store, type StoreOperation } from '@sluice/core';
-import { RedisStore } from '@sluice/core/redis';
+import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, inject } from 'vitest';
 
-/** The stores every engine's contract suite runs against. */
-export const STORE_KINDS = ['memory', 'redis', 'cluster'] as const;
+/**
+ * The stores every engine's contract suite runs against: memory, and `RedisStore` on a single
+ * Redis and on a Cluster through ioredis and through node-redis (`redis` v5).
+ */
+export const STORE_KINDS = [
+  'memory',
+  'redis',
+  'cluster',
+  'node-redis',
+  'node-redis-cluster',
+] as const;
 /** One of {@link STORE_KINDS}. */
 export type StoreKind = (typeof STORE_KINDS)[number];
 
@@ -17,7 +27,7 @@ export interface StoreHarness {
   pttl(store: Store, key: string): Promise<number>;
   /** Number of keys under the store's prefix. */
   keyCount(store: Store): Promise<number>;
-  /** The ioredis client (Redis kinds). */
+  /** An ioredis client on the kind's Redis (Redis kinds; the node-redis kinds inspect with it too). */
   readonly client: Redis | Cluster | undefined;
 }
 
@@ -27,18 +37,37 @@ const pttlOperation: StoreOperation = {
   memory: (state, keys): Reply => state.ttl(keys[0]!),
 };
 
+/** A connected node-redis client or cluster. */
+type NodeRedis = { destroy(): void } & Parameters<typeof nodeRedisClient>[0];
+
 let sequence = 0;
 
 /** Registers the hooks that connect to the kind's Redis and returns the harness. */
 export function useStore(kind: StoreKind): StoreHarness {
   let client: Redis | Cluster | undefined;
+  let nodeRedis: NodeRedis | undefined;
   beforeAll(async () => {
-    if (kind === 'redis') client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
-    if (kind === 'cluster')
+    if (kind === 'redis' || kind === 'node-redis') {
+      client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+    }
+    if (kind === 'cluster' || kind === 'node-redis-cluster') {
       client = new Cluster(inject('clusterNodes'), { redisOptions: { maxRetriesPerRequest: 1 } });
+    }
+    if (kind === 'node-redis') {
+      nodeRedis = await createClient({ url: inject('redisUrl') })
+        .on('error', () => {})
+        .connect();
+    }
+    if (kind === 'node-redis-cluster') {
+      const rootNodes = inject('clusterNodes').map((n) => ({ url: `redis://${n.host}:${n.port}` }));
+      nodeRedis = await createCluster({ rootNodes })
+        .on('error', () => {})
+        .connect();
+    }
   });
   afterAll(async () => {
     client?.disconnect();
+    nodeRedis?.destroy();
   });
   return {
     kind,
@@ -48,7 +77,11 @@ export function useStore(kind: StoreKind): StoreHarness {
     store(options = {}) {
       const prefix = `t${process.pid}x${++sequence}x${Math.random().toString(36).slice(2, 8)}`;
       if (kind === 'memory') return new MemoryStore({ prefix, maxKeys: options.maxKeys });
-      return new RedisStore(client!, { prefix, timeoutMs: options.timeoutMs ?? 2000 });
+      const timeoutMs = options.timeoutMs ?? 2000;
+      if (nodeRedis !== undefined) {
+        return new RedisStore(nodeRedisClient(nodeRedis), { prefix, timeoutMs });
+      }
+      return new RedisStore(client!, { prefix, timeoutMs });
     },
     async pttl(store, key) {
       return (await store.run(pttlOperation, { keys: [key], args: [] })) as number;

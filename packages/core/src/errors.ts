@@ -88,3 +88,19 @@ export function isStoreUnavailable(error: unknown): error is StoreUnavailableErr
     error instanceof Error && (error as { code?: unknown }).code === ErrorCode.storeUnavailable
   );
 }
+
+/**
+ * True for an {@link InvalidConfiguration}, recognised by its code, so it holds even when two
+ * copies of `@sluice/core` are installed.
+ *
+ * @example
+ * ```ts
+ * try { await quotas.isRateLimited(project); }
+ * catch (e) { if (isInvalidConfiguration(e)) console.error(e.option, e.message); }
+ * ```
+ */
+export function isInvalidConfiguration(error: unknown): error is InvalidConfiguration {
+  return (
+    error instanceof Error && (error as { code?: unknown }).code === ErrorCode.invalidConfiguration
+  );
+}

@@ -1,7 +1,13 @@
 export {
+  type NodeRedisEvalOptions,
+  type NodeRedisScripting,
+  nodeRedisClient,
+} from './store/node-redis-client.js';
+export {
   DEFAULT_MAX_BATCH,
   DEFAULT_TIMEOUT_MS,
   type RedisClient,
   RedisStore,
   type RedisStoreOptions,
 } from './store/redis-store.js';
+export type { ScriptClient } from './store/script-client.js';

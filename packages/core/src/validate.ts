@@ -1,4 +1,5 @@
 import { InvalidConfiguration } from './errors.js';
+import { isHeaderToken } from './http/header-values.js';
 
 /** Throws {@link InvalidConfiguration} unless `value` is a finite number > 0. */
 export function positiveNumber(option: string, value: unknown): number {
@@ -42,4 +43,20 @@ export function oneOf<T extends string>(option: string, value: unknown, allowed:
     );
   }
   return value as T;
+}
+
+/**
+ * Throws {@link InvalidConfiguration} unless `value` can be written into a header as it is: 1 to
+ * 128 HTTP token characters, none of them `,`, `:`, `;`, `%`, a space or a control character.
+ * Reason codes and quota categories end up in `X-Sentry-Rate-Limits`.
+ */
+export function headerToken(option: string, value: unknown): string {
+  if (!isHeaderToken(value)) {
+    throw new InvalidConfiguration(
+      option,
+      value,
+      "a token of 1 to 128 letters, digits or !#$&'*+-.^_`|~ (no space, `,`, `:`, `;` or `%`)",
+    );
+  }
+  return value as string;
 }

@@ -99,8 +99,16 @@ export function quota(
 
 function middleware(limiter: HttpLimiter): SluiceMiddleware {
   const handler: RequestHandler = (req, res, next) => {
+    // Every failure goes to `next`, writing the answer included: no promise is left unhandled.
     limiter.decide(toHttpRequest(req), req).then((decision) => {
-      if (carryOut(decision, req, res)) next();
+      let goOn: boolean;
+      try {
+        goOn = carryOut(decision, req, res);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      if (goOn) next();
     }, next);
   };
   return Object.assign(handler, {

@@ -112,9 +112,11 @@ export function quota(limiter: SluiceHook | (() => SluiceHook), options: SluiceO
  * ```
  */
 export const sluicePlugin = fp<SluicePluginOptions>(
-  (async (fastify, { hook = 'onRequest', ...options }) => {
+  (async (fastify, { hook = 'onRequest', ...given }) => {
     if (!HOOKS.includes(hook)) throw new InvalidConfiguration('hook', hook, HOOKS.join(', '));
-    const root = sluiceHook(new HttpLimiter(options));
+    const options: Record<string, unknown> = { ...given };
+    for (const name of FASTIFY_REGISTER_OPTIONS) delete options[name];
+    const root = sluiceHook(new HttpLimiter(options as SluiceOptions));
     fastify.decorate('sluice', root);
     fastify.decorateRequest('sluice', undefined);
     // Per route, as @fastify/rate-limit does: no per-request look-up of the route's config.
@@ -130,6 +132,9 @@ export const sluicePlugin = fp<SluicePluginOptions>(
 );
 
 const HOOKS = ['onRequest', 'preValidation', 'preHandler'];
+
+/** Options Fastify's `register` reads itself: not sluice's, and not unknown. */
+const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 function sluiceHook(limiter: HttpLimiter): SluiceHook {
   const hook = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -5,7 +5,13 @@ export type RecordedEvent = {
   [K in keyof SluiceEvents]: { name: K; event: SluiceEvents[K][0] };
 }[keyof SluiceEvents];
 
-const NAMES = ['event_received', 'event_accepted', 'event_dropped', 'store_error'] as const;
+const NAMES = [
+  'event_received',
+  'event_accepted',
+  'event_dropped',
+  'store_error',
+  'config_error',
+] as const;
 
 /** Records every event of `limiter`; `take()` returns those since the last call. */
 export function recordEvents(limiter: HttpLimiter): { take(): RecordedEvent[] } {

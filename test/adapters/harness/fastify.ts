@@ -10,7 +10,11 @@ export function fastifyFramework(name: string): Framework {
     name,
     async build(spec: AppSpec): Promise<TestApp> {
       const { fastifyController } = await loadControllers();
-      const app = Fastify({ trustProxy: spec.trustProxy ?? false });
+      // Paths match in any letter case, as Express and Sentry route them.
+      const app = Fastify({
+        trustProxy: spec.trustProxy ?? false,
+        routerOptions: { caseSensitive: false },
+      });
       await app.register(sluicePlugin, {
         ...spec.options,
         ...(spec.parseBody ? { hook: 'preHandler' as const } : {}),

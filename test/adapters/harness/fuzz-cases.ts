@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MemoryStore, SluiceOptions } from '@sluice/core';
+import { type MemoryStore, Quota, type SluiceOptions, type Store } from '@sluice/core';
 import fc from 'fast-check';
 import { frozenStore, PROJECTS, resolveProject } from './projects.js';
 import type { HandlerReply, TestApp, TestRequest } from './types.js';
@@ -252,4 +252,132 @@ export async function checkFuzzedRequest(
   if (error !== undefined && (JSON.parse(res.body) as { error?: string }).error !== error) {
     fail('X-Sentry-Error differs from the JSON error');
   }
+}
+
+/** Text a client can put in a query value: any string, percent-encoded, and hostile constants. */
+const hostileQueryValue = fc.oneof(
+  fc.string({ maxLength: 30 }).map(encodeURIComponent),
+  fc.string({ unit: 'grapheme', maxLength: 20 }).map(encodeURIComponent),
+  fc
+    .string({ unit: 'binary', maxLength: 10 })
+    .map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'))),
+  fc.constantFrom(
+    '%0D%0A',
+    '%E4%B8%AD',
+    '%00',
+    '%ED%A0%80',
+    'a%2C%2026%3Aerror%3Aorganization%3Aforged',
+    'x%3By',
+    '',
+    'error',
+    '%25',
+    '(%22)',
+    '1',
+    '-1',
+    '1.5',
+    'NaN',
+  ),
+  fc.nat(300).map((n) => 'c'.repeat(n)),
+);
+
+/**
+ * Requests whose category (`cat`), quantity (`n`), concurrency key (`k`) and window prefix
+ * (`x-prefix`) come from the client, each sometimes hostile; always with a valid key.
+ */
+export const valueRequest: fc.Arbitrary<TestRequest> = fc
+  .record({
+    cat: fc.option(hostileQueryValue, { nil: undefined }),
+    n: fc.option(fc.oneof(fc.constantFrom('0', '1', '2', '3'), hostileQueryValue), {
+      nil: undefined,
+    }),
+    k: fc.option(hostileQueryValue, { nil: undefined }),
+    prefix: fc.option(
+      fc.oneof(text, fc.constantFrom('{x}', '}', '%', 'p')).map((v) => onTheWire(v).slice(0, 2000)),
+      { nil: undefined },
+    ),
+    method: fc.constantFrom('GET' as const, 'POST' as const),
+  })
+  .map(({ cat, n, k, prefix, method }): TestRequest => {
+    const search = [
+      cat === undefined ? '' : `cat=${cat}`,
+      n === undefined ? '' : `n=${n}`,
+      k === undefined ? '' : `k=${k}`,
+      `sentry_key=${KEYS[0]}`,
+    ].filter((p) => p !== '');
+    return {
+      method,
+      path: `/api/1/store/?${search.join('&')}`,
+      headers: prefix === undefined ? {} : { 'x-prefix': prefix },
+    } as TestRequest;
+  });
+
+/**
+ * Options that carry request values into every header sluice writes: the category into
+ * `X-Sentry-Rate-Limits` (a quota of 2 per category, a window of 1 per prefix), the
+ * quantity into the IETF headers, the concurrency key into the store.
+ */
+export function valueOptions(store: Store): SluiceOptions {
+  const first = (value: unknown) => (Array.isArray(value) ? value[0] : value) as string | undefined;
+  return {
+    store,
+    resolveProject,
+    category: (req) => req.query.cat as string | undefined,
+    quantity: (req) => (req.query.n === undefined ? 1 : Number(first(req.query.n))),
+    quotas: (_project, req) => [
+      {
+        id: `q:${JSON.stringify(req.query.cat ?? null)}`,
+        scope: 'project',
+        limit: 2,
+        windowSeconds: 3600,
+        reasonCode: 'project_quota',
+      },
+    ],
+    windows: {
+      prefix: (req) => String(req.headers['x-prefix'] ?? 'w'),
+      quotas: [new Quota({ windowSeconds: 60, granularitySeconds: 10, limit: 1 })],
+    },
+    concurrency: { limit: 100, key: (req) => String(first(req.query.k) ?? 'all') },
+    rateLimitHeaders: true,
+  };
+}
+
+/** A header value Node writes as it is: visible ASCII and spaces. */
+const WELL_FORMED = /^[\x20-\x7e]*$/;
+/** One `X-Sentry-Rate-Limits` entry: no field can hold a separator. */
+const ENTRY = /^\d+:[^:,; ]*(?:;[^:,; ]+)*:(?:organization|project|key):[^:,; ]+$/;
+
+/**
+ * Sends one request of {@link valueRequest} and checks: a 200, 400 or 429 (never a 5xx, the
+ * call resolves), every header well formed, one `X-Sentry-Rate-Limits` entry of sluice's own
+ * on a 429 and finite whole numbers in it, and no store call for a 400.
+ */
+export async function checkValueRequest(
+  app: TestApp,
+  store: Store & { calls: number },
+  request: TestRequest,
+): Promise<number> {
+  const before = store.calls;
+  const res = await app.request({
+    ...request,
+    headers: { ...request.headers },
+  });
+  const fail = (why: string) => {
+    throw new Error(
+      `${why}: ${res.status} ${JSON.stringify(res.headers)} ${res.body.slice(0, 200)}`,
+    );
+  };
+  if (![200, 400, 429].includes(res.status)) fail('not 200, 400 or 429');
+  for (const value of Object.values(res.headers)) if (!WELL_FORMED.test(value)) fail('header');
+  if (res.status === 400 && store.calls !== before) fail('a store call for a 400');
+  const limits = res.headers['x-sentry-rate-limits'];
+  if (res.status === 429) {
+    const entries = (limits ?? '').split(', ');
+    if (entries.length !== 1 || !ENTRY.test(entries[0]!)) fail('X-Sentry-Rate-Limits');
+    if (!/^\d+$/.test(res.headers['retry-after'] ?? '')) fail('Retry-After');
+  }
+  for (const name of ['ratelimit', 'ratelimit-policy']) {
+    const value = res.headers[name];
+    if (value !== undefined && /Infinity|NaN|-/.test(value)) fail(name);
+  }
+  return res.status;
 }

@@ -40,9 +40,13 @@ export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
         [/^\/api\/[^/]+\/hang\/$/, [(ctx) => once(ctx.res, 'close')]],
       ];
       if (spec.parseBody) app.use(readJson);
-      app.use((ctx, next) => (ctx.path.startsWith('/api/') ? limiter(ctx, next) : next()));
+      // Paths match in any letter case, as Express and Sentry route them.
+      app.use((ctx, next) =>
+        ctx.path.toLowerCase().startsWith('/api/') ? limiter(ctx, next) : next(),
+      );
       app.use(async (ctx, next) => {
-        const route = routes.find(([pattern]) => pattern.test(ctx.path));
+        const path = ctx.path.toLowerCase();
+        const route = routes.find(([pattern]) => pattern.test(path));
         if (route === undefined) return next();
         await chain(route[1], ctx, next);
       });

@@ -1,3 +1,7 @@
+import { encodeCategory, wholeSeconds } from './header-values.js';
+
+export { wholeSeconds } from './header-values.js';
+
 /** An answer the adapter writes as it is: status, headers and a JSON body. */
 export interface Answer {
   readonly status: number;
@@ -45,19 +49,16 @@ export function exposedHeaders(rateLimitHeaders: boolean): string {
   return (rateLimitHeaders ? EXPOSED_WITH_IETF : EXPOSED).join(', ');
 }
 
-/** Whole seconds, rounded up, at least 1: what `Retry-After` and the SDKs expect. */
-export function wholeSeconds(seconds: number): number {
-  return Math.max(1, Math.ceil(seconds - 1e-9));
-}
-
 /**
  * `X-Sentry-Rate-Limits` in Relay's grammar: `<secs>:<cat1;cat2>:<scope>:<reasonCode>` per
- * limit, joined by `, `; an empty category list means every category.
+ * limit, joined by `, `; an empty category list means every category. Categories are
+ * encoded ({@link encodeCategory}), so a client's category cannot add an entry.
  */
 export function formatRateLimits(refusals: readonly Refusal[]): string {
   return refusals
     .map(
-      (r) => `${wholeSeconds(r.retryAfter)}:${r.categories.join(';')}:${r.scope}:${r.reasonCode}`,
+      (r) =>
+        `${wholeSeconds(r.retryAfter)}:${r.categories.map(encodeCategory).join(';')}:${r.scope}:${r.reasonCode}`,
     )
     .join(', ');
 }

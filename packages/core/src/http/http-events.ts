@@ -1,3 +1,4 @@
+import type { InvalidConfiguration } from '../errors.js';
 import type { Project } from '../quotas/quota-config.js';
 
 /** `event_received`: a request was identified. */
@@ -37,10 +38,24 @@ export interface StoreErrorEvent {
   project: Project;
 }
 
+/**
+ * `config_error`: configuration that arrives per request was invalid (a `getQuotas` result, an
+ * `items()` result, a `windows.prefix()` that is not a string); the request was answered 500.
+ */
+export interface ConfigErrorEvent {
+  /** What is wrong, naming the option (`getQuotas()[0].limit`). */
+  error: InvalidConfiguration;
+  /** The option, as `error.option`. */
+  option: string;
+  /** The request's project. */
+  project: Project;
+}
+
 /** The events of `limiter.events`, for a typed Node EventEmitter. */
 export interface SluiceEvents {
   event_received: [EventReceived];
   event_accepted: [EventAccepted];
   event_dropped: [EventDropped];
   store_error: [StoreErrorEvent];
+  config_error: [ConfigErrorEvent];
 }

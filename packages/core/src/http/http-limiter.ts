@@ -1,15 +1,27 @@
 import { EventEmitter } from 'node:events';
 import { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
 import type { Lease } from '../concurrency/lease.js';
-import { InvalidConfiguration, isStoreUnavailable, type StoreUnavailableError } from '../errors.js';
+import {
+  InvalidConfiguration,
+  isInvalidConfiguration,
+  isStoreUnavailable,
+  type StoreUnavailableError,
+} from '../errors.js';
 import type { Project } from '../quotas/quota-config.js';
 import { validateQuotaConfig } from '../quotas/quota-config.js';
 import { Quotas } from '../quotas/quotas.js';
 import type { QuotaRemaining } from '../quotas/rate-limit.js';
+import { toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
-import { integerAtLeast, nonNegativeNumber, oneOf, positiveNumber } from '../validate.js';
+import {
+  headerToken,
+  integerAtLeast,
+  nonNegativeNumber,
+  oneOf,
+  positiveNumber,
+} from '../validate.js';
 import {
   type Answer,
   errorAnswer,
@@ -20,8 +32,10 @@ import {
   rateLimitedAnswer,
   SLUICE_HEADERS,
 } from './answers.js';
+import { MAX_CATEGORY_LENGTH } from './header-values.js';
 import type { SluiceEvents } from './http-events.js';
 import {
+  type Identity,
   optionalFunction,
   perRequest,
   type RequestItem,
@@ -30,7 +44,14 @@ import {
 } from './http-options.js';
 import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-request.js';
 import { identifyRequest } from './identification.js';
+import {
+  CONCURRENCY_OPTION_NAMES,
+  rejectUnknownOptions,
+  SLUICE_OPTION_NAMES,
+  WINDOWS_OPTION_NAMES,
+} from './option-names.js';
 import { RejectionCache } from './rejection-cache.js';
+import { type ItemReader, readItems } from './request-items.js';
 
 /** A dropped item: what was refused and why. */
 export interface DroppedItem extends RequestItem {
@@ -102,6 +123,33 @@ interface RequestState {
   droppedCategories: Set<string> | undefined;
 }
 
+/** What a request asks for, read before anything is counted. */
+interface Planned {
+  readonly ok: true;
+  readonly items: RequestItem[];
+  /** The window prefix, escaped, when the stage has windows. */
+  readonly prefix: string | undefined;
+  /** The concurrency key, when the stage has a concurrency limit. */
+  readonly slotKey: string | undefined;
+}
+
+type Plan = Planned | { readonly ok: false; readonly message: string };
+
+/** Longest window prefix or concurrency key a request may lead to, in characters. */
+const MAX_REQUEST_KEY_LENGTH = 1024;
+
+/**
+ * A window prefix or concurrency key the app built from the request: `{`, `}` and `%` are
+ * escaped (one-to-one), so a client cannot open a hash tag; undefined when it is too long.
+ * Not a string: the app's mistake.
+ */
+function requestKey(option: string, value: unknown): string | undefined {
+  if (typeof value !== 'string') throw new InvalidConfiguration(option, value, 'a string');
+  if (value.length > MAX_REQUEST_KEY_LENGTH) return undefined;
+  if (value === '') return '%';
+  return value.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+}
+
 /** Nothing refused (shared, never written). */
 const NO_REFUSALS: readonly Refusal[] = [];
 const RESOLVED = Promise.resolve();
@@ -144,8 +192,7 @@ export class HttpLimiter {
   readonly #ownEngines: StageEngines;
   readonly #quotas: Quotas | undefined;
   readonly #windows: SlidingWindowRateLimiter | undefined;
-  readonly #category: (req: SluiceRequest) => string | undefined;
-  readonly #quantity: (req: SluiceRequest) => number;
+  readonly #reader: ItemReader;
   readonly #headers: Record<string, string>;
 
   constructor(options: SluiceOptions, parent?: { shared: Shared; own: SluiceOptions }) {
@@ -178,8 +225,11 @@ export class HttpLimiter {
       ...(graceSeconds === undefined ? {} : { graceSeconds }),
     });
     this.#windows = options.windows === undefined ? undefined : new SlidingWindowRateLimiter(store);
-    this.#category = perRequest(options.category, undefined);
-    this.#quantity = perRequest(options.quantity, 1);
+    this.#reader = {
+      items: options.items,
+      category: perRequest(options.category, undefined),
+      quantity: perRequest(options.quantity, 1),
+    };
     this.#headers = {
       'Access-Control-Expose-Headers': exposedHeaders(options.rateLimitHeaders === true),
     };
@@ -197,13 +247,18 @@ export class HttpLimiter {
     return new HttpLimiter({ ...this.options, ...options }, { shared: this.#shared, own: options });
   }
 
-  /** Decides `request`; `carrier` is the framework's request object, shared by all stages. */
+  /**
+   * Decides `request`; `carrier` is the framework's request object, shared by all stages.
+   * Configuration that arrives per request and is invalid (a `getQuotas` result, say) answers
+   * 500 and emits `config_error`; it never rejects.
+   */
   async decide(request: HttpRequest, carrier: object): Promise<Decision> {
     const req = toSluiceRequest(request);
     if (this.options.skip?.(req)) return { action: 'continue', headers: this.#headers };
     const { states, events } = this.#shared;
     let state = states.get(carrier);
     const engines = state === undefined ? this.#engines : this.#ownEngines;
+    let identity: Identity;
     if (state === undefined) {
       const identifying = identifyRequest(req, this.options);
       const identification = identifying instanceof Promise ? await identifying : identifying;
@@ -213,39 +268,77 @@ export class HttpLimiter {
           answer: errorAnswer(identification.status, identification.message, this.#headers),
         };
       }
-      const { project, key } = identification.identity;
-      state = {
-        project,
-        key,
-        ip: req.ip,
-        accepted: false,
-        storeErrorReported: false,
-        droppedCategories: undefined,
-      };
-      states.set(carrier, state);
-      if (events.listenerCount('event_received') > 0) {
-        events.emit('event_received', { ip: state.ip, project });
-      }
+      identity = identification.identity;
+    } else {
+      identity = state;
     }
-    return this.#evaluate(req, state, engines);
+    try {
+      const plan = this.#plan(req, identity.project, engines);
+      if (!plan.ok) {
+        return { action: 'respond', answer: errorAnswer(400, plan.message, this.#headers) };
+      }
+      if (state === undefined) {
+        const { project, key } = identity;
+        state = {
+          project,
+          key,
+          ip: req.ip,
+          accepted: false,
+          storeErrorReported: false,
+          droppedCategories: undefined,
+        };
+        states.set(carrier, state);
+        if (events.listenerCount('event_received') > 0) {
+          events.emit('event_received', { ip: state.ip, project });
+        }
+      }
+      return await this.#evaluate(req, state, engines, plan);
+    } catch (error) {
+      if (!isInvalidConfiguration(error)) throw error;
+      events.emit('config_error', { error, option: error.option, project: identity.project });
+      return {
+        action: 'respond',
+        answer: errorAnswer(500, 'rate limiting is misconfigured', this.#headers),
+      };
+    }
+  }
+
+  /**
+   * What the request asks for, read before anything is counted: its items, the window prefix
+   * and the concurrency key. Values the client controls that cannot be used are a 400.
+   */
+  #plan(req: SluiceRequest, project: Project, engines: StageEngines): Plan {
+    const read = readItems(req, this.#reader);
+    if (!read.ok) return read;
+    let prefix: string | undefined;
+    if (engines.windows !== undefined) {
+      prefix = requestKey('windows.prefix()', engines.windows.prefix(req, project));
+      if (prefix === undefined) return { ok: false, message: 'rate limit key is too long' };
+    }
+    let slotKey: string | undefined;
+    if (engines.concurrency !== undefined) {
+      slotKey = requestKey('concurrency.key()', engines.concurrency.key(req, project));
+      if (slotKey === undefined) return { ok: false, message: 'rate limit key is too long' };
+    }
+    return { ok: true, items: read.items, prefix, slotKey };
   }
 
   async #evaluate(
     req: SluiceRequest,
     state: RequestState,
     engines: StageEngines,
+    plan: Planned,
   ): Promise<Decision> {
     const { project } = state;
     const shadow = this.options.mode === 'shadow' || this.options.enforce?.(project) === false;
-    const items = this.#itemsOf(req);
+    const { items } = plan;
     const refusals: (readonly Refusal[])[] = new Array(items.length).fill(NO_REFUSALS);
     let lease: Lease | null = null;
     let tightest: QuotaRemaining | undefined;
     let failure: StoreUnavailableError | undefined;
     try {
       if (engines.concurrency !== undefined) {
-        const { limiter, key } = engines.concurrency;
-        lease = await limiter.acquire(key(req, project));
+        lease = await engines.concurrency.limiter.acquire(plan.slotKey!);
         if (lease === null) {
           const refusal: Refusal = {
             retryAfter: 1,
@@ -261,7 +354,7 @@ export class HttpLimiter {
         i < items.length && (engines.concurrency === undefined || lease !== null);
         i++
       ) {
-        const decided = await this.#decideItem(req, state, engines, items[i]!, shadow);
+        const decided = await this.#decideItem(req, state, engines, plan, items[i]!, shadow);
         refusals[i] = decided.refusals;
         if (
           decided.tightest &&
@@ -351,6 +444,7 @@ export class HttpLimiter {
     req: SluiceRequest,
     state: RequestState,
     engines: StageEngines,
+    plan: Planned,
     item: RequestItem,
     shadow: boolean,
   ): Promise<{ refusals: readonly Refusal[]; tightest?: QuotaRemaining }> {
@@ -387,7 +481,7 @@ export class HttpLimiter {
     const windows = engines.windows;
     if (windows !== undefined && item.quantity > 0) {
       const [grant] = await this.#windows!.checkAndUseQuotas([
-        { prefix: windows.prefix(req, project), requested: item.quantity, quotas: windows.quotas },
+        { prefix: plan.prefix!, requested: item.quantity, quotas: windows.quotas },
       ]);
       if (grant !== undefined && grant.granted < item.quantity) {
         if (engines.quotas !== undefined) await this.#quotas!.refund(project, quotaCall);
@@ -401,19 +495,6 @@ export class HttpLimiter {
       }
     }
     return tightest === undefined ? { refusals: NO_REFUSALS } : { refusals: NO_REFUSALS, tightest };
-  }
-
-  #itemsOf(req: SluiceRequest): RequestItem[] {
-    if (this.options.items !== undefined) {
-      const items = this.options.items(req);
-      if (!Array.isArray(items))
-        throw new InvalidConfiguration('items()', items, 'an array of { category, quantity }');
-      for (const item of items) integerAtLeast('items().quantity', item?.quantity, 0);
-      return items;
-    }
-    const quantity = integerAtLeast('quantity', this.#quantity(req), 0);
-    const category = this.#category(req);
-    return [category === undefined ? { quantity } : { category, quantity }];
   }
 
   #emitDropped(req: SluiceRequest, state: RequestState, item: DroppedItem, shadow: boolean): void {
@@ -503,7 +584,12 @@ function buildEngines(options: SluiceOptions, store: Store): StageEngines {
   const { quotas, windows, concurrency } = options;
   if (Array.isArray(quotas)) engines.quotas = () => quotas;
   else if (typeof quotas === 'function') engines.quotas = quotas;
-  if (windows !== undefined) engines.windows = windows;
+  if (windows !== undefined) {
+    engines.windows = {
+      ...windows,
+      quotas: windows.quotas.map((quota, i) => toQuota(quota, `windows.quotas[${i}]`)),
+    };
+  }
   if (concurrency !== undefined) {
     const limiter = new ConcurrencyLimiter(store, {
       limit: concurrency.limit,
@@ -523,6 +609,7 @@ function buildEngines(options: SluiceOptions, store: Store): StageEngines {
 
 /** Parses the options once and throws {@link InvalidConfiguration} naming the first bad one. */
 function validateOptions(options: SluiceOptions): void {
+  rejectUnknownOptions(options, SLUICE_OPTION_NAMES, '');
   if (options.store !== undefined && typeof options.store?.run !== 'function') {
     throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
   }
@@ -540,6 +627,7 @@ function validateOptions(options: SluiceOptions): void {
   if (windows !== undefined) {
     if (windows === null || typeof windows !== 'object')
       throw new InvalidConfiguration('windows', windows, 'an object');
+    rejectUnknownOptions(windows, WINDOWS_OPTION_NAMES, 'windows.');
     if (typeof windows.prefix !== 'function')
       throw new InvalidConfiguration('windows.prefix', windows.prefix, 'a function');
     if (!Array.isArray(windows.quotas) || windows.quotas.length === 0) {
@@ -549,11 +637,15 @@ function validateOptions(options: SluiceOptions): void {
         'a non-empty array of Quota',
       );
     }
+    for (let i = 0; i < windows.quotas.length; i++)
+      toQuota(windows.quotas[i], `windows.quotas[${i}]`);
+    if (windows.reasonCode !== undefined) headerToken('windows.reasonCode', windows.reasonCode);
   }
   if (concurrency !== undefined) {
     if (concurrency === null || typeof concurrency !== 'object') {
       throw new InvalidConfiguration('concurrency', concurrency, 'an object');
     }
+    rejectUnknownOptions(concurrency, CONCURRENCY_OPTION_NAMES, 'concurrency.');
     integerAtLeast('concurrency.limit', concurrency.limit, 1);
     if (concurrency.leaseSeconds !== undefined)
       positiveNumber('concurrency.leaseSeconds', concurrency.leaseSeconds);
@@ -561,15 +653,16 @@ function validateOptions(options: SluiceOptions): void {
       nonNegativeNumber('concurrency.waitSeconds', concurrency.waitSeconds);
     optionalFunction('concurrency.key', concurrency.key);
   }
+  const { category } = options;
   if (
-    typeof options.category !== 'function' &&
-    options.category !== undefined &&
-    typeof options.category !== 'string'
+    typeof category !== 'function' &&
+    category !== undefined &&
+    (typeof category !== 'string' || category === '' || category.length > MAX_CATEGORY_LENGTH)
   ) {
     throw new InvalidConfiguration(
       'category',
-      options.category,
-      'a string or a function of the request',
+      category,
+      `a string of 1 to ${MAX_CATEGORY_LENGTH} characters or a function of the request`,
     );
   }
   if (typeof options.quantity !== 'function' && options.quantity !== undefined) {

@@ -60,14 +60,21 @@ export type PathProjectId = { ok: true; projectId?: string } | { ok: false };
 
 /**
  * The project id of a Sentry-style path: the segment right after `/api/` (`/api/42/store/`),
- * which must be a decimal number. A path without `/api/` leaves the project to the key.
+ * in any letter case (`/API/42/STORE`, as Express and Sentry route), which must be a decimal
+ * number. A path without `/api/` leaves the project to the key.
+ *
+ * @example
+ * ```ts
+ * projectIdFromPath('/API/42/envelope'); // { ok: true, projectId: '42' }
+ * projectIdFromPath('/api/abc/store/'); // { ok: false }
+ * ```
  */
 export function projectIdFromPath(path: string): PathProjectId {
-  const start = path.indexOf('/api/');
-  if (start === -1) return { ok: true };
-  const rest = path.slice(start + 5);
-  const end = rest.indexOf('/');
-  const segment = end === -1 ? rest : rest.slice(0, end);
+  const match = API_SEGMENT.exec(path);
+  if (match === null) return { ok: true };
+  const segment = match[1]!;
   if (segment === '') return { ok: true };
   return /^\d{1,18}$/.test(segment) ? { ok: true, projectId: segment } : { ok: false };
 }
+
+const API_SEGMENT = /\/api\/([^/]*)/i;

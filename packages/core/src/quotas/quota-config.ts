@@ -1,5 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
-import { integerAtLeast, nonEmptyString, oneOf } from '../validate.js';
+import { headerToken, integerAtLeast, nonEmptyString, oneOf } from '../validate.js';
 
 /** What a quota counts per: the whole organization, one project, or one public key. */
 export type QuotaScope = 'organization' | 'project' | 'key';
@@ -90,7 +90,8 @@ export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
     nonEmptyString(`${path}.id`, quota.id);
     integerAtLeast(`${path}.windowSeconds`, quota.windowSeconds, 1);
   }
-  if (limit !== null) nonEmptyString(`${path}.reasonCode`, quota.reasonCode);
+  if (limit !== null || quota.reasonCode !== undefined)
+    headerToken(`${path}.reasonCode`, quota.reasonCode);
   if (quota.scope !== undefined) oneOf(`${path}.scope`, quota.scope, QUOTA_SCOPES);
   if (
     quota.scopeId !== undefined &&
@@ -106,4 +107,7 @@ export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
   ) {
     throw new InvalidConfiguration(`${path}.categories`, categories, 'an array of strings');
   }
+  if (categories !== undefined)
+    for (let i = 0; i < categories.length; i++)
+      headerToken(`${path}.categories[${i}]`, categories[i]);
 }

@@ -4,6 +4,7 @@ import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
 import { integerAtLeast, positiveNumber } from '../validate.js';
 import { type BatchScript, batchScript } from './batch-script.js';
 import { isValidPrefix } from './key-parts.js';
+import type { ScriptClient } from './script-client.js';
 import type { Reply, Store, StoreCall, StoreOperation } from './store.js';
 
 /** Default deadline of one store call, queueing and batching included. */
@@ -75,8 +76,8 @@ export class RedisStore implements Store {
   readonly timeoutMs: number;
   /** Most calls in one EVALSHA. */
   readonly maxBatch: number;
-  /** The ioredis client. */
-  readonly client: RedisClient;
+  /** The client: ioredis's, or node-redis's through `nodeRedisClient`. */
+  readonly client: RedisClient | ScriptClient;
   /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
   readonly clustered: boolean;
 
@@ -87,9 +88,13 @@ export class RedisStore implements Store {
   /** Targets that missed a deadline, with the probe batch in flight (undefined: none yet). */
   readonly #suspect = new Map<number, Batch | undefined>();
 
-  constructor(client: RedisClient, options: RedisStoreOptions = {}) {
+  constructor(client: RedisClient | ScriptClient, options: RedisStoreOptions = {}) {
     if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
-      throw new InvalidConfiguration('client', client, 'an ioredis Redis or Cluster client');
+      throw new InvalidConfiguration(
+        'client',
+        client,
+        'an ioredis Redis or Cluster client, or a node-redis one wrapped in `nodeRedisClient()`',
+      );
     }
     const prefix = options.prefix ?? 'sluice';
     if (!isValidPrefix(prefix)) {
@@ -179,9 +184,10 @@ export class RedisStore implements Store {
       argv.push(call.keys.length, call.args.length, call.timestampMs ?? '');
       for (const arg of call.args) argv.push(arg);
     }
+    const client: ScriptClient = this.client;
     const sent = reload
-      ? this.client.eval(batch.script.source, keys.length, ...keys, ...argv)
-      : this.client.evalsha(batch.script.sha, keys.length, ...keys, ...argv);
+      ? client.eval(batch.script.source, keys.length, ...keys, ...argv)
+      : client.evalsha(batch.script.sha, keys.length, ...keys, ...argv);
     sent.then(
       (replies) => this.#succeed(batch, replies as Reply[]),
       (error: unknown) => {
