@@ -26,6 +26,8 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       { extends: true, test: { name: 'adapters', include: ['test/adapters/**/*.test.ts'] } },
+      // Headless Chromium with the real @sentry/browser; fails (never skips) without Chromium.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
     ],
   },
 });
