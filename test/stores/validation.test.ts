@@ -12,8 +12,6 @@ import {
   type QuotasOptions,
   SlidingWindowRateLimiter,
   type Store,
-  type StoreCall,
-  type StoreOperation,
 } from '@sluice/core';
 import { RedisStore, type RedisStoreOptions } from '@sluice/core/redis';
 import { Redis } from 'ioredis';
@@ -173,9 +171,9 @@ describe('engine constructors', () => {
     const counting: Store = {
       prefix: memory.prefix,
       clustered: false,
-      run: (operation: StoreOperation, call: StoreCall) => {
+      run: (operation, args, timestampMs) => {
         names.push(operation.name);
-        return memory.run(operation, call);
+        return memory.run(operation, args, timestampMs);
       },
     };
     const limiter = new ConcurrencyLimiter(counting, { limit: 1, leaseSeconds: 1e7 });

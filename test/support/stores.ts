@@ -1,4 +1,4 @@
-import { MemoryStore, type Reply, type Store, type StoreOperation } from '@sluice/core';
+import { MemoryStore, positionalOperation, type Reply, type Store } from '@sluice/core';
 import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
@@ -35,14 +35,14 @@ export interface StoreHarness {
   readonly client: Redis | Cluster | undefined;
 }
 
-const pttlOperation: StoreOperation = {
+const pttlOperation = positionalOperation({
   name: 'sluice_test_pttl',
   lua: `return redis.call('PTTL', keys[1])`,
   memory: (state, keys, args): Reply =>
     args.length === 0
       ? state.ttl(keys[0]!)
-      : state.ttl(keys[0]!.slice(0, keys[0]!.lastIndexOf(':')), args[0] as number),
-};
+      : state.ttl(keys[0]!.slice(0, keys[0]!.lastIndexOf(':')), Number(args[0])),
+});
 
 /** A connected node-redis client or cluster. */
 type NodeRedis = { destroy(): void } & Parameters<typeof nodeRedisClient>[0];

@@ -2,21 +2,21 @@
 // behind calls in flight go in batches sized to the load, per operation and hash slot; a batch
 // stops counting at its deadline; NOSCRIPT is survived, also for batches sent during a stall to
 // a Redis that never loaded the script; one batch's failure fails no other batch.
-import type { Reply, StoreCall, StoreOperation } from '@sluice/core';
+import { defineOperation, positionalOperation, type Reply, type StoreCall } from '@sluice/core';
 import { RedisBatcher, type RedisBatcherOptions } from '@sluice/core/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 /** Replies its argument (and the number of keys); a Lua error for `boom`, failing its batch. */
-const echo: StoreOperation = {
+const echo = positionalOperation({
   name: 'sluice_test_echo',
   lua: `if argv[1] == 'boom' then error('boom') end
 return { argv[1], #keys }`,
   memory: (_state, keys, args): Reply => [String(args[0]), keys.length],
-};
+});
 /** The same under another name: another operation, so another group. */
-const echoToo: StoreOperation = { ...echo, name: 'sluice_test_echo_too' };
+const echoToo = defineOperation({ ...echo, name: 'sluice_test_echo_too' });
 
 const call = (arg: string, key = 'k'): StoreCall => ({ keys: [key], args: [arg] });
 const OPTIONS: RedisBatcherOptions = {

@@ -94,4 +94,11 @@ export { SlidingWindowRateLimiter } from './sliding-window/sliding-window-rate-l
 export { DEFAULT_PREFIX } from './store/key-parts.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { DEFAULT_MAX_KEYS } from './store/memory-store-options.js';
-export type { MemoryState, Reply, Store, StoreCall, StoreOperation } from './store/store.js';
+export {
+  type Arg,
+  defineOperation,
+  type Operation,
+  positionalOperation,
+  type StoreCall,
+} from './store/operation.js';
+export type { MemoryState, Reply, Store } from './store/store.js';

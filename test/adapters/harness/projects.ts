@@ -52,13 +52,13 @@ export function hourly(limit: number, categories?: string[]): QuotaConfig {
 
 /** A store that counts the calls it passes on to `inner`: the rejection cache's witness. */
 export function countingStore(inner: Store): Store & { calls: number } {
-  const counting = {
+  const counting: Store & { calls: number } = {
     prefix: inner.prefix,
     clustered: inner.clustered,
     calls: 0,
-    run(...args: Parameters<Store['run']>) {
+    run(operation, args, timestampMs) {
       counting.calls++;
-      return inner.run(...args);
+      return inner.run(operation, args, timestampMs);
     },
   };
   return counting;

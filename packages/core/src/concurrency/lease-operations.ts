@@ -1,4 +1,4 @@
-import type { StoreOperation } from '../store/store.js';
+import { positionalOperation } from '../store/operation.js';
 import { admit, countLive, LEASE_SET_LUA, leasesAt, remove } from './lease-set.js';
 
 /**
@@ -20,7 +20,7 @@ import { admit, countLive, LEASE_SET_LUA, leasesAt, remove } from './lease-set.j
  * const [acquired, inFlight] = (await store.run(acquireOperation, { keys: [setKey], args: [5, 60_000, randomUUID()] })) as number[];
  * ```
  */
-export const acquireOperation: StoreOperation = {
+export const acquireOperation = positionalOperation({
   name: 'sluice_concurrency_acquire',
   lua: `${LEASE_SET_LUA}
 return admit(keys[1], math.floor(now), tonumber(argv[1]), tonumber(argv[2]), argv[3])`,
@@ -28,7 +28,7 @@ return admit(keys[1], math.floor(now), tonumber(argv[1]), tonumber(argv[2]), arg
     const grant = { t: Math.floor(now), limit: args[0] as number, leaseMs: args[1] as number };
     return admit(state, keys[0]!, { ...grant, id: String(args[2]) });
   },
-};
+});
 
 /**
  * Gives a lease back by id; another holder's lease is never touched. With a successor, the same
@@ -45,7 +45,7 @@ return admit(keys[1], math.floor(now), tonumber(argv[1]), tonumber(argv[2]), arg
  * await store.run(releaseOperation, { keys: [setKey], args: [lease.id] });
  * ```
  */
-export const releaseOperation: StoreOperation = {
+export const releaseOperation = positionalOperation({
   name: 'sluice_concurrency_release',
   lua: `${LEASE_SET_LUA}
 local key, t = keys[1], math.floor(now)
@@ -77,7 +77,7 @@ return { live, redis.call('ZCOUNT', key, '(' .. t, '+inf'), 0, 0 }`,
     }
     return [live, countLive(state, key, t), 0, 0];
   },
-};
+});
 
 /**
  * Renews a live lease for another lease length. A lease that expired is lost for good, even when
@@ -92,7 +92,7 @@ return { live, redis.call('ZCOUNT', key, '(' .. t, '+inf'), 0, 0 }`,
  * const renewed = (await store.run(extendOperation, { keys: [setKey], args: [60_000, lease.id] })) === 1;
  * ```
  */
-export const extendOperation: StoreOperation = {
+export const extendOperation = positionalOperation({
   name: 'sluice_concurrency_extend',
   lua: `${LEASE_SET_LUA}
 local key, lease_ms, id = keys[1], tonumber(argv[1]), argv[2]
@@ -122,7 +122,7 @@ return 1`,
     state.set(key, leases, Math.max(state.ttl(key), leaseMs));
     return 1;
   },
-};
+});
 
 /**
  * Counts the live leases, changing nothing.
@@ -135,11 +135,11 @@ return 1`,
  * const live = (await store.run(countOperation, { keys: [setKey], args: [] })) as number;
  * ```
  */
-export const countOperation: StoreOperation = {
+export const countOperation = positionalOperation({
   name: 'sluice_concurrency_count',
   lua: `return redis.call('ZCOUNT', keys[1], '(' .. math.floor(now), '+inf')`,
   memory: (state, keys, _args, now) => countLive(state, keys[0]!, Math.floor(now)),
-};
+});
 
 /**
  * Drops every lease of the key: their holders' `extend()` then returns false.
@@ -152,7 +152,7 @@ export const countOperation: StoreOperation = {
  * await store.run(resetOperation, { keys: [setKey], args: [] });
  * ```
  */
-export const resetOperation: StoreOperation = {
+export const resetOperation = positionalOperation({
   name: 'sluice_concurrency_reset',
   lua: `local live = redis.call('ZCOUNT', keys[1], '(' .. math.floor(now), '+inf')
 redis.call('DEL', keys[1])
@@ -162,4 +162,4 @@ return live`,
     state.delete(keys[0]!);
     return live;
   },
-};
+});

@@ -1,4 +1,5 @@
-import type { MemoryState, StoreOperation } from '../store/store.js';
+import { positionalOperation } from '../store/operation.js';
+import type { MemoryState } from '../store/store.js';
 
 /**
  * The three atomic steps of the fixed-window quotas, each as a Lua function and as the same
@@ -36,7 +37,7 @@ function ttlMs(end: number, now: number, grace: number): number {
  * Reply: `{ now in microseconds, 1 when counted else 0, used - refunded of each quota before
  * this decision... }`.
  */
-export const decideOperation: StoreOperation = {
+export const decideOperation = positionalOperation({
   name: 'sluice_quotas_decide',
   lua: `
 -- Hot path, written for Lua 5.1 without a JIT: arithmetic coerces the string arguments
@@ -100,7 +101,7 @@ return reply`,
     }
     return reply;
   },
-};
+});
 
 /**
  * Adds `quantity` to the refund counter of every quota.
@@ -109,7 +110,7 @@ return reply`,
  * ARGV: quantity, grace seconds, then per quota: window s, shift s.
  * Reply: now in microseconds.
  */
-export const refundOperation: StoreOperation = {
+export const refundOperation = positionalOperation({
   name: 'sluice_quotas_refund',
   lua: `${SLOT_LUA}
 local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
@@ -131,7 +132,7 @@ return math.floor(now * 1000)`,
     }
     return Math.floor(now * 1000);
   },
-};
+});
 
 /**
  * Reads `used - refunded` of every quota's current window.
@@ -140,7 +141,7 @@ return math.floor(now * 1000)`,
  * ARGV: per quota: window s, shift s.
  * Reply: `{ usage of quota 1, usage of quota 2, ... }`.
  */
-export const usageOperation: StoreOperation = {
+export const usageOperation = positionalOperation({
   name: 'sluice_quotas_usage',
   lua: `${SLOT_LUA}
 local t = now / 1000
@@ -157,4 +158,4 @@ return reply`,
       state.usage(base, windowEnd(t, args[2 * i] as number, args[2 * i + 1] as number) * 1000),
     );
   },
-};
+});

@@ -106,7 +106,7 @@ export class Quotas {
       args.push(quota.limit ?? -1, quota.windowSeconds, shift);
     }
     return this.store
-      .run(decideOperation, { keys, args, timestampMs })
+      .run(decideOperation, { keys, args }, timestampMs)
       .then((reply) => decision(counted, quantity, reply as number[]));
   }
 
@@ -119,7 +119,7 @@ export class Quotas {
     const counted = this.#counted(project, quotas, opts.key);
     const args: (string | number)[] = [quantity, this.graceSeconds];
     for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
-    await this.store.run(refundOperation, { keys: counted.map((c) => c.base), args, timestampMs });
+    await this.store.run(refundOperation, { keys: counted.map((c) => c.base), args }, timestampMs);
   }
 
   /** `used - refunded` of every quota that applies to the project (or key), in its current window. */
@@ -136,7 +136,7 @@ export class Quotas {
       const counted = this.#counted(project, trackable, opts.key);
       const args = counted.flatMap(({ quota, shift }) => [quota.windowSeconds, shift]);
       const keys = counted.map((c) => c.base);
-      usage = (await this.store.run(usageOperation, { keys, args, timestampMs })) as Reply[];
+      usage = (await this.store.run(usageOperation, { keys, args }, timestampMs)) as Reply[];
     }
     let next = 0;
     return quotas.map((quota) => ({

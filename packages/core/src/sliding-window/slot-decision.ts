@@ -45,11 +45,7 @@ export async function decide(
     let decision: ReturnType<typeof decodeDecision>;
     try {
       const args = decideArgs(plan, consume, asked);
-      const reply = await store.run(decideOperation, {
-        keys: plan.keys,
-        args,
-        timestampMs: timeMs,
-      });
+      const reply = await store.run(decideOperation, { keys: plan.keys, args }, timeMs);
       decision = decodeDecision(plan, reply);
     } catch (error) {
       await giveBack(store, reserved, () => 0, timeMs);
@@ -117,11 +113,7 @@ export async function record(
   ms: number | undefined,
 ): Promise<void> {
   if (plan.requests.every(({ index }) => units[index] === 0)) return;
-  await store.run(recordOperation, {
-    keys: plan.keys,
-    args: recordArgs(plan, units),
-    timestampMs: ms,
-  });
+  await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, units) }, ms);
 }
 
 /**

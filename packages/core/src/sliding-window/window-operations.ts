@@ -1,4 +1,5 @@
-import type { Reply, StoreOperation } from '../store/store.js';
+import { positionalOperation } from '../store/operation.js';
+import type { Reply } from '../store/store.js';
 import { WINDOW_LUA } from './window-lua.js';
 import { addToWindow, type OpenWindow, openWindow, windowRetryMs } from './window-memory.js';
 
@@ -27,7 +28,7 @@ const nowUs = (now: number): number => Math.floor(now * 1000 + 0.5);
  * const reply = await store.run(decideOperation, { keys: plan.keys, args: decideArgs(plan, true, asked) });
  * ```
  */
-export const decideOperation: StoreOperation = {
+export const decideOperation = positionalOperation({
   name: 'sluice_sliding_window_decide',
   lua: `${WINDOW_LUA}
 local consume = tonumber(argv[1]) == 1
@@ -109,7 +110,7 @@ return reply`,
     }
     return reply;
   },
-};
+});
 
 /**
  * Counts given units (negative: gives them back, never below zero) in each distinct window of
@@ -125,7 +126,7 @@ return reply`,
  * await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, units), timestampMs });
  * ```
  */
-export const recordOperation: StoreOperation = {
+export const recordOperation = positionalOperation({
   name: 'sluice_sliding_window_record',
   lua: `${WINDOW_LUA}
 local windows = {}
@@ -175,4 +176,4 @@ return ${NOW_US_LUA}`,
     }
     return nowUs(now);
   },
-};
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { StoreOperation } from './store.js';
+import type { Operation } from './operation.js';
 
 /** A Lua script that runs many calls of one operation in one EVALSHA. */
 export interface BatchScript {
@@ -15,7 +15,7 @@ export interface BatchScript {
  * Redis `TIME`), then its arguments.
  * Reply: one reply per call, in order.
  */
-export function batchScript(operation: StoreOperation): BatchScript {
+export function batchScript(operation: Pick<Operation<unknown, unknown>, 'lua'>): BatchScript {
   const source = `local op = function(keys, argv, now)
 ${operation.lua}
 end

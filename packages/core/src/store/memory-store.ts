@@ -1,7 +1,8 @@
 import { CounterWindows } from './counter-window.js';
 import { ExpiringEntries } from './expiring-entries.js';
 import { resolveMemoryStoreOptions } from './memory-store-options.js';
-import type { MemoryState, Reply, Store, StoreCall, StoreOperation } from './store.js';
+import type { Operation } from './operation.js';
+import type { MemoryState, Store } from './store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -102,27 +103,27 @@ export class MemoryStore implements Store {
     return this.#counters.size + this.#entries.size;
   }
 
-  /** Runs one call of `operation` as one synchronous step and resolves to its reply at once. */
-  run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
+  /** Runs one call of `operation` as one synchronous step and resolves to its result at once. */
+  run<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): Promise<R> {
     try {
-      return Promise.resolve(this.runNow(operation, call));
+      return Promise.resolve(this.runNow(operation, args, timestampMs));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
-   * Runs one call of `operation` as one synchronous step and returns its reply.
+   * Runs one call of `operation` as one synchronous step and returns its result.
    *
    * @example
    * ```ts
-   * const reply = store.runNow(decideOperation, { keys, args });
+   * const live = store.runNow(countOperation, { key: 'sluice:c:{snuba}' });
    * ```
    */
-  runNow(operation: StoreOperation, call: StoreCall): Reply {
+  runNow<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): R {
     const now = this.#clock();
     this.#now = now;
-    return operation.memory(this.#state, call.keys, call.args, call.timestampMs ?? now);
+    return operation.decode(operation.memory(this.#state, args, timestampMs ?? now));
   }
 
   /** Drops every key. */

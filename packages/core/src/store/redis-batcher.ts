@@ -2,8 +2,9 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { type BatchScript, batchScript } from './batch-script.js';
+import type { Arg, Operation } from './operation.js';
 import type { ScriptClient } from './script-client.js';
-import type { Reply, StoreCall, StoreOperation } from './store.js';
+import type { Reply } from './store.js';
 
 /** Most calls in one batch: past it, more batches share the round trip instead. */
 export const MAX_BATCH = 16;
@@ -25,8 +26,13 @@ export interface RedisBatcherOptions {
   readonly clustered: boolean;
 }
 
+/** A call encoded when it was made (so a call its operation refuses never joins a batch). */
 interface PendingCall {
-  readonly call: StoreCall;
+  readonly keys: string[];
+  readonly argv: Arg[];
+  /** Decision time in ms, or '' for Redis `TIME`. */
+  readonly timestampMs: number | '';
+  /** Decodes the reply and settles the caller's promise. */
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -67,14 +73,17 @@ const FAILING_FAST = () =>
  * @example
  * ```ts
  * const batcher = new RedisBatcher(new Redis(), { timeoutMs: 200, maxBatch: 16, failFast: true, clustered: false });
- * const reply = await batcher.run(countOperation, { keys: ['sluice:c:{snuba}'], args: [] });
+ * const live = await batcher.run(countOperation, { key: 'sluice:c:{snuba}' });
  * ```
  */
 export class RedisBatcher {
   readonly #client: ScriptClient;
   readonly #options: RedisBatcherOptions;
   /** Per operation, its batch script and its groups by hash slot. */
-  readonly #groups = new Map<StoreOperation, { script: BatchScript; bySlot: Map<number, Group> }>();
+  readonly #groups = new Map<
+    Operation<never, unknown>,
+    { script: BatchScript; bySlot: Map<number, Group> }
+  >();
   /** Groups with queued calls, in the order they first queued one. */
   #dirty: Group[] = [];
   #queued = 0;
@@ -98,17 +107,36 @@ export class RedisBatcher {
     return this.#queued + this.#inFlight;
   }
 
-  /** Runs `call` of `operation` in a batch and resolves to its reply. */
-  run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      const hashSlot = this.#options.clustered ? calculateSlot(call.keys[0] ?? '') : 0;
+  /**
+   * Runs a call of `operation` with `args` at `timestampMs` (absent: Redis `TIME`) in a batch
+   * and resolves to its decoded result. The call is encoded first: an encoding that throws
+   * rejects this call alone, before it joins a batch.
+   */
+  run<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const keys: string[] = [];
+      const argv: Arg[] = [];
+      operation.encode(args, keys, argv);
+      const hashSlot = this.#options.clustered ? calculateSlot(keys[0] ?? '') : 0;
       const probes = this.#probes.get(hashSlot);
       if (probes !== undefined && probes > 0) {
         reject(FAILING_FAST());
         return;
       }
       const group = this.#group(operation, hashSlot);
-      const pending: PendingCall = { call, resolve, reject };
+      const pending: PendingCall = {
+        keys,
+        argv,
+        timestampMs: timestampMs ?? '',
+        resolve: (reply) => {
+          try {
+            resolve(operation.decode(reply));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        reject,
+      };
       if (probes !== undefined || (this.#inFlight === 0 && this.#queued === 0)) {
         // Alone, or probing a suspect hash slot: out at once, by itself.
         this.#send(group, [pending], this.#options.timeoutMs);
@@ -125,7 +153,7 @@ export class RedisBatcher {
     });
   }
 
-  #group(operation: StoreOperation, hashSlot: number): Group {
+  #group(operation: Operation<never, unknown>, hashSlot: number): Group {
     let groups = this.#groups.get(operation);
     if (groups === undefined) {
       groups = { script: batchScript(operation), bySlot: new Map() };
@@ -196,11 +224,11 @@ export class RedisBatcher {
     const { calls } = batch;
     argv.push(calls.length);
     for (let c = 0; c < calls.length; c++) {
-      const call = calls[c]!.call;
+      const call = calls[c]!;
       const callKeys = call.keys;
-      const args = call.args;
+      const args = call.argv;
       for (let i = 0; i < callKeys.length; i++) keys.push(callKeys[i]!);
-      argv.push(callKeys.length, args.length, call.timestampMs ?? '');
+      argv.push(callKeys.length, args.length, call.timestampMs);
       for (let i = 0; i < args.length; i++) argv.push(args[i]!);
     }
     const { script } = batch.group;

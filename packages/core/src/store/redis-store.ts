@@ -1,7 +1,8 @@
+import type { Operation } from './operation.js';
 import { RedisBatcher, type RedisClient } from './redis-batcher.js';
 import { resolveRedisStoreOptions } from './redis-store-options.js';
 import type { ScriptClient } from './script-client.js';
-import type { Reply, Store, StoreCall, StoreOperation } from './store.js';
+import type { Store } from './store.js';
 
 export { DEFAULT_MAX_BATCH, DEFAULT_TIMEOUT_MS } from './redis-store-options.js';
 
@@ -79,7 +80,7 @@ export class RedisStore implements Store {
   }
 
   /** Runs one call of `operation` in a batch of that operation (see {@link RedisBatcher}). */
-  run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
-    return this.#batcher.run(operation, call);
+  run<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): Promise<R> {
+    return this.#batcher.run(operation, args, timestampMs);
   }
 }

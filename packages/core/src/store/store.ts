@@ -1,10 +1,11 @@
 import { InvalidConfiguration } from '../errors.js';
+import type { Operation } from './operation.js';
 
 /**
  * The store contract. A store is only a connection: the engines own their semantics and give
  * every operation twice, as a Lua function and as the same step on the in-memory map, side by
- * side in the engine's folder. A store runs one operation call atomically and answers with the
- * reply the Lua function would give, so one decoder serves both stores.
+ * side in the engine's folder (see `operation.ts`). A store runs one operation call atomically;
+ * both stores get the reply the Lua function would give, and one decoder serves both.
  */
 
 /** A reply as Redis gives it back from Lua: integers, strings, nil and nested arrays. */
@@ -39,38 +40,6 @@ export interface MemoryState {
 }
 
 /**
- * One atomic operation of an engine.
- *
- * `lua` is the body of a Lua function `function(keys, argv, now)` returning the reply, where
- * `now` is the decision time in milliseconds (the call's timestamp, or Redis `TIME`).
- * `memory` is the same step on a {@link MemoryState}: it must return exactly what the Lua
- * function returns, integers truncated as Redis truncates them.
- */
-export interface StoreOperation {
-  /** Namespaced name, unique per operation, e.g. `sluice_quotas_decide`. */
-  readonly name: string;
-  /** Body of `function(keys, argv, now) ... end`. */
-  readonly lua: string;
-  /** The same step in memory. */
-  readonly memory: (
-    state: MemoryState,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-    now: number,
-  ) => Reply;
-}
-
-/** One call of an operation. */
-export interface StoreCall {
-  /** Every key the call touches, or the base from which the operation derives them; all share one hash tag. */
-  readonly keys: string[];
-  /** Arguments, as the Lua function receives them in `argv`. */
-  readonly args: (string | number)[];
-  /** Decision time in ms since the epoch; absent: the store's own clock (Redis `TIME`). */
-  readonly timestampMs?: number | undefined;
-}
-
-/**
  * A place where limiter state lives: {@link MemoryStore} or `RedisStore` from
  * `@sluice/core/redis`.
  */
@@ -83,15 +52,17 @@ export interface Store {
    */
   readonly clustered: boolean;
   /**
-   * Runs one call of `operation` atomically and resolves to its reply; rejects with
-   * `StoreUnavailableError` when the store fails or misses its deadline.
+   * Runs one call of `operation` with `args` atomically, at `timestampMs` (ms since the epoch;
+   * absent: the store's own clock, Redis `TIME` on Redis), and resolves to its decoded result;
+   * rejects with `StoreUnavailableError` when the store fails, misses its deadline or answers
+   * a reply of another shape.
    */
-  run(operation: StoreOperation, call: StoreCall): Promise<Reply>;
+  run<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): Promise<R>;
   /**
-   * Runs one call at once and returns its reply, for a store that answers synchronously (the
+   * Runs one call at once and returns its result, for a store that answers synchronously (the
    * memory store): engines call it when present to skip a promise and a turn per decision.
    */
-  runNow?(operation: StoreOperation, call: StoreCall): Reply;
+  runNow?<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): R;
 }
 
 /**
