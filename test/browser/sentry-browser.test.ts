@@ -111,6 +111,10 @@ describe.each(['express', 'koa', 'fastify'] as const)(
       expect(burst.filter((s) => s.status === 200)).toHaveLength(QUOTA);
       const refused = burst.filter((s) => s.status === 429);
       expect(refused).toHaveLength(BURST - QUOTA);
+      // The envelope content type is not CORS-safelisted: Chromium asked first, and was answered.
+      const preflights = sent.filter((s) => s.kind === 'preflight');
+      expect(preflights.length).toBeGreaterThan(0);
+      for (const preflight of preflights) expect(preflight.status).toBe(204);
       const afterBurst = await stats();
       expect(afterBurst.accepted.error).toBe(QUOTA);
       expect(afterBurst.dropped.error?.project_quota).toBe(BURST - QUOTA);
