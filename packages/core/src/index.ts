@@ -36,7 +36,9 @@ export {
   SLUICE_HEADERS,
   wholeSeconds,
 } from './http/answers.js';
+export { EXPOSE_HEADERS, mergeNames, writeHeaders } from './http/header-writer.js';
 export type {
+  ConfigErrorEvent,
   EventAccepted,
   EventDropped,
   EventReceived,

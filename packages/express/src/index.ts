@@ -5,6 +5,7 @@ import {
   HttpLimiter,
   type RequestOutcome,
   type SluiceOptions,
+  writeHeaders,
 } from '@sluice/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -133,11 +134,11 @@ function carryOut(decision: Decision, req: Request, res: ServerResponse): boolea
   if (decision.action === 'respond') {
     const { status, headers, body } = decision.answer;
     res.statusCode = status;
-    for (const name in headers) res.setHeader(name, headers[name]!);
+    writeHeaders(headers, getter(res), setter(res));
     res.end(body);
     return false;
   }
-  for (const name in decision.headers) res.setHeader(name, decision.headers[name]!);
+  writeHeaders(decision.headers, getter(res), setter(res));
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     req.sluice = outcome;
@@ -145,3 +146,8 @@ function carryOut(decision: Decision, req: Request, res: ServerResponse): boolea
   }
   return true;
 }
+
+const getter = (res: ServerResponse) => (name: string) => res.getHeader(name);
+const setter = (res: ServerResponse) => (name: string, value: string) => {
+  res.setHeader(name, value);
+};

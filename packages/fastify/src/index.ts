@@ -4,6 +4,7 @@ import {
   InvalidConfiguration,
   type RequestOutcome,
   type SluiceOptions,
+  writeHeaders,
 } from '@sluice/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -154,9 +155,10 @@ function sluiceHook(limiter: HttpLimiter): SluiceHook {
 function carryOut(decision: Decision, request: FastifyRequest, reply: FastifyReply) {
   if (decision.action === 'respond') {
     const { status, headers, body } = decision.answer;
-    return reply.code(status).headers(headers).send(body);
+    writeHeaders(headers, getter(reply), setter(reply));
+    return reply.code(status).send(body);
   }
-  reply.headers(decision.headers);
+  writeHeaders(decision.headers, getter(reply), setter(reply));
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     request.sluice = outcome;
@@ -164,3 +166,8 @@ function carryOut(decision: Decision, request: FastifyRequest, reply: FastifyRep
   }
   return undefined;
 }
+
+const getter = (reply: FastifyReply) => (name: string) => reply.getHeader(name);
+const setter = (reply: FastifyReply) => (name: string, value: string) => {
+  reply.header(name, value);
+};

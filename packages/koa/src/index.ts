@@ -4,6 +4,7 @@ import {
   HttpLimiter,
   type RequestOutcome,
   type SluiceOptions,
+  writeHeaders,
 } from '@sluice/core';
 import type { Context, Middleware, Next } from 'koa';
 
@@ -105,11 +106,11 @@ function carryOut(decision: Decision, ctx: Context): boolean {
   if (decision.action === 'respond') {
     const { status, headers, body } = decision.answer;
     ctx.status = status;
-    ctx.set(headers);
+    writeHeaders(headers, getter(ctx), setter(ctx));
     ctx.body = body;
     return false;
   }
-  ctx.set(decision.headers);
+  writeHeaders(decision.headers, getter(ctx), setter(ctx));
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     ctx.state.sluice = outcome;
@@ -117,3 +118,8 @@ function carryOut(decision: Decision, ctx: Context): boolean {
   }
   return true;
 }
+
+const getter = (ctx: Context) => (name: string) => ctx.response.get(name);
+const setter = (ctx: Context) => (name: string, value: string) => {
+  ctx.set(name, value);
+};

@@ -1,8 +1,15 @@
 import { quota, sluice } from '@sluice/express';
+import cors from 'cors';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import { loadControllers } from './load-controllers.js';
 import { supertestApp } from './supertest-app.js';
-import { type AppSpec, type Framework, handlerReply, type TestApp } from './types.js';
+import {
+  APP_EXPOSED_HEADER,
+  type AppSpec,
+  type Framework,
+  handlerReply,
+  type TestApp,
+} from './types.js';
 
 /** The contract's app on Express (4 or 5, whichever `express` is), tested with supertest. */
 export function expressFramework(
@@ -24,6 +31,7 @@ export function expressFramework(
       const controller = expressController(quota, limiter, spec.decorated ?? {}, respond);
       const ok: RequestHandler = (req, res) => respond(req, res, 'handler');
       const decorated: RequestHandler = (req, res, next) => controller.handle(req, res, next);
+      if (spec.cors) app.use(cors({ origin: true, exposedHeaders: [APP_EXPOSED_HEADER] }));
       if (spec.parseBody) app.use(json());
       app.use('/api', limiter);
       app.all('/api/:id/store/', ok);

@@ -1,8 +1,16 @@
 import type { AddressInfo } from 'node:net';
+import fastifyCors from '@fastify/cors';
 import { quota, sluicePlugin } from '@sluice/fastify';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { loadControllers } from './load-controllers.js';
-import { type AppSpec, type Framework, flatHeaders, handlerReply, type TestApp } from './types.js';
+import {
+  APP_EXPOSED_HEADER,
+  type AppSpec,
+  type Framework,
+  flatHeaders,
+  handlerReply,
+  type TestApp,
+} from './types.js';
 
 /** The contract's app on Fastify 5, tested with `fastify.inject()`. */
 export function fastifyFramework(name: string): Framework {
@@ -15,6 +23,9 @@ export function fastifyFramework(name: string): Framework {
         trustProxy: spec.trustProxy ?? false,
         routerOptions: { caseSensitive: false },
       });
+      if (spec.cors) {
+        await app.register(fastifyCors, { origin: true, exposedHeaders: [APP_EXPOSED_HEADER] });
+      }
       await app.register(sluicePlugin, {
         ...spec.options,
         ...(spec.parseBody ? { hook: 'preHandler' as const } : {}),

@@ -1,10 +1,17 @@
 import { once } from 'node:events';
+import koaCors from '@koa/cors';
 import { quota, sluice } from '@sluice/koa';
 import type Koa from 'koa';
 import type { Context, Middleware, Next } from 'koa';
 import { loadControllers } from './load-controllers.js';
 import { supertestApp } from './supertest-app.js';
-import { type AppSpec, type Framework, handlerReply, type TestApp } from './types.js';
+import {
+  APP_EXPOSED_HEADER,
+  type AppSpec,
+  type Framework,
+  handlerReply,
+  type TestApp,
+} from './types.js';
 
 /** The contract's app on Koa (2 or 3, whichever `Koa` is), tested with `app.callback()` via supertest. */
 export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
@@ -39,6 +46,10 @@ export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
         ],
         [/^\/api\/[^/]+\/hang\/$/, [(ctx) => once(ctx.res, 'close')]],
       ];
+      if (spec.cors)
+        app.use(
+          koaCors({ origin: (ctx) => ctx.get('Origin'), exposeHeaders: [APP_EXPOSED_HEADER] }),
+        );
       if (spec.parseBody) app.use(readJson);
       // Paths match in any letter case, as Express and Sentry route them.
       app.use((ctx, next) =>

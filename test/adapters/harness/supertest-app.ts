@@ -19,7 +19,13 @@ export async function supertestApp(
   return {
     limiter,
     async request({ method = 'GET', path, headers = {}, json: body }) {
-      let test = method === 'GET' ? request(server).get(path) : request(server).post(path);
+      const agent = request(server);
+      let test =
+        method === 'GET'
+          ? agent.get(path)
+          : method === 'OPTIONS'
+            ? agent.options(path)
+            : agent.post(path);
       for (const [header, value] of Object.entries(headers))
         test = test.set(header, value as string);
       if (body !== undefined) test = test.send(body as object);

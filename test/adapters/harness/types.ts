@@ -25,11 +25,19 @@ export interface AppSpec {
   readonly trustProxy?: boolean;
   /** Parse JSON bodies before the limiter (Fastify: the plugin runs in `preHandler`). */
   readonly parseBody?: boolean;
+  /**
+   * Mount the framework's own CORS middleware (`cors`, `@koa/cors`, `@fastify/cors`) before
+   * sluice, as the README says: any origin, exposing {@link APP_EXPOSED_HEADER}.
+   */
+  readonly cors?: boolean;
 }
+
+/** The header the app's CORS middleware exposes itself, beside sluice's. */
+export const APP_EXPOSED_HEADER = 'X-Request-Id';
 
 /** A request as the harness sends it. */
 export interface TestRequest {
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'OPTIONS';
   /** Path and query string, sent as they are. */
   readonly path: string;
   /** Header values; an array sends the header once per value. */

@@ -150,6 +150,9 @@ function requestKey(option: string, value: unknown): string | undefined {
   return value.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
 }
 
+/** The decision for a request sluice leaves alone (an `OPTIONS` preflight). */
+const PASS_THROUGH: Decision = Object.freeze({ action: 'continue', headers: Object.freeze({}) });
+
 /** Nothing refused (shared, never written). */
 const NO_REFUSALS: readonly Refusal[] = [];
 const RESOLVED = Promise.resolve();
@@ -248,11 +251,14 @@ export class HttpLimiter {
   }
 
   /**
-   * Decides `request`; `carrier` is the framework's request object, shared by all stages.
+   * Decides `request`; `carrier` is the framework's request object, shared by all stages. An
+   * `OPTIONS` request (a CORS preflight) passes untouched: no auth, nothing counted, no event.
    * Configuration that arrives per request and is invalid (a `getQuotas` result, say) answers
    * 500 and emits `config_error`; it never rejects.
    */
   async decide(request: HttpRequest, carrier: object): Promise<Decision> {
+    // A CORS preflight carries no data: no auth, nothing counted, no event, no header.
+    if (request.method === 'OPTIONS') return PASS_THROUGH;
     const req = toSluiceRequest(request);
     if (this.options.skip?.(req)) return { action: 'continue', headers: this.#headers };
     const { states, events } = this.#shared;
