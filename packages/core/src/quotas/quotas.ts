@@ -1,9 +1,14 @@
 import { InvalidConfiguration } from '../errors.js';
-import { hashTag, keyPart } from '../store/key-parts.js';
 import type { Reply, Store } from '../store/store.js';
 import { integerAtLeast, nonNegativeNumber } from '../validate.js';
+import { type CounterKey, CounterKeys } from './counter-keys.js';
 import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
-import { type Project, type QuotaConfig, validateQuotaConfig } from './quota-config.js';
+import {
+  isPlainQuota,
+  type Project,
+  type QuotaConfig,
+  validateQuotaConfig,
+} from './quota-config.js';
 import {
   type ExceededLimit,
   NotRateLimited,
@@ -11,7 +16,7 @@ import {
   type RateLimit,
   RateLimited,
 } from './rate-limit.js';
-import { secondsToNextWindow, windowShift } from './window.js';
+import { secondsToNextWindow } from './window.js';
 
 /** Grace, in seconds, a counter outlives its window, for clock drift between app and store. */
 export const DEFAULT_GRACE_SECONDS = 60;
@@ -84,6 +89,7 @@ export class Quotas {
   /** Seconds a counter outlives its window. */
   readonly graceSeconds: number;
   readonly #getQuotas: QuotasOptions['getQuotas'];
+  readonly #keys: CounterKeys;
 
   constructor(options: QuotasOptions) {
     if (options === null || typeof options !== 'object') {
@@ -96,6 +102,7 @@ export class Quotas {
       throw new InvalidConfiguration('getQuotas', options.getQuotas, 'a function');
     }
     this.store = options.store;
+    this.#keys = new CounterKeys(options.store.prefix);
     this.#getQuotas = options.getQuotas;
     this.graceSeconds = nonNegativeNumber(
       'graceSeconds',
@@ -107,8 +114,9 @@ export class Quotas {
    * Checks the request against every quota that applies and, unless one is exceeded, counts
    * `quantity` against all of them. A refusal counts nothing.
    */
-  isRateLimited(project: Project, opts: QuotaCallOptions = {}): Promise<RateLimit> {
-    // No async/await: a synchronous getQuotas and the memory store answer in one microtask.
+  isRateLimited(project: Project, opts: QuotaCallOptions = NO_OPTIONS): Promise<RateLimit> {
+    // No async/await: with a synchronous getQuotas and the memory store, the answer is ready
+    // when this returns (one resolved promise).
     try {
       const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
       const timestampMs = toMs(opts.timestamp);
@@ -136,16 +144,25 @@ export class Quotas {
     }
     if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
 
-    const counted = this.#counted(project, quotas, opts.key);
     const keys: string[] = [];
-    const args: (string | number)[] = [quantity, this.graceSeconds];
-    for (const { quota, base, shift } of counted) {
+    const args: number[] = [quantity, this.graceSeconds];
+    const shifts: number[] = [];
+    for (let i = 0; i < quotas.length; i++) {
+      const quota = quotas[i]!;
+      const { base, shift } = this.#key(project, quota, opts.key);
       keys.push(base);
+      shifts.push(shift);
       args.push(quota.limit ?? -1, quota.windowSeconds, shift);
     }
+    const call = { keys, args, timestampMs };
+    // A store that answers synchronously (memory) decides now: no promise per store step.
+    if (this.store.runNow !== undefined) {
+      const reply = this.store.runNow(decideOperation, call);
+      return Promise.resolve(decision(quotas, shifts, quantity, reply as number[]));
+    }
     return this.store
-      .run(decideOperation, { keys, args, timestampMs })
-      .then((reply) => decision(counted, quantity, reply as number[]));
+      .run(decideOperation, call)
+      .then((reply) => decision(quotas, shifts, quantity, reply as number[]));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -192,20 +209,23 @@ export class Quotas {
   }
 
   #counted(project: Project, quotas: QuotaConfig[], key: string | undefined): Counted[] {
-    const tag = hashTag(project.organizationId);
-    return quotas.map((quota) => {
-      const scope = quota.scope ?? 'organization';
-      const value = keyPart(scopeValue(quota, project, key)!);
-      return {
-        quota,
-        base: `${this.store.prefix}:q:${tag}:${keyPart(quota.id)}:${scope[0]}:${value}:${quota.windowSeconds}`,
-        shift: windowShift(project.organizationId, quota.windowSeconds),
-      };
-    });
+    return quotas.map((quota) => ({ quota, ...this.#key(project, quota, key) }));
+  }
+
+  /** The counter key of `quota` for this request (cached: see {@link CounterKeys}). */
+  #key(project: Project, quota: QuotaConfig, key: string | undefined): CounterKey {
+    const scope = quota.scope ?? 'organization';
+    return this.#keys.of(project.organizationId, scope, scopeValue(quota, project, key)!, quota);
   }
 }
 
+/** The options of a call that passes none: shared, never written. */
+const NO_OPTIONS: QuotaCallOptions = Object.freeze({});
+/** The context of a call without a key or request: shared, frozen so no getQuotas can write it. */
+const NO_CONTEXT: QuotaContext = Object.freeze({});
+
 function context(opts: QuotaCallOptions): QuotaContext {
+  if (opts.key === undefined && opts.request === undefined) return NO_CONTEXT;
   const ctx: QuotaContext = {};
   if (opts.key !== undefined) ctx.key = opts.key;
   if (opts.request !== undefined) ctx.request = opts.request;
@@ -225,14 +245,18 @@ function applicable(
   if (!Array.isArray(configs)) {
     throw new InvalidConfiguration('getQuotas()', configs, 'an array of QuotaConfig');
   }
-  const quotas: QuotaConfig[] = [];
+  // Most decisions keep every quota: the new array is built only once one is left out.
+  let quotas: QuotaConfig[] | undefined;
   for (let i = 0; i < configs.length; i++) {
     const quota = configs[i]!;
-    validateQuotaConfig(quota, `getQuotas()[${i}]`);
-    if (byCategory && !matchesCategory(quota, opts.category)) continue;
-    if (scopeValue(quota, project, opts.key) !== undefined) quotas.push(quota);
+    if (!isPlainQuota(quota)) validateQuotaConfig(quota, `getQuotas()[${i}]`);
+    const applies =
+      (!byCategory || matchesCategory(quota, opts.category)) &&
+      scopeValue(quota, project, opts.key) !== undefined;
+    if (applies) quotas?.push(quota);
+    else quotas ??= configs.slice(0, i);
   }
-  return quotas;
+  return quotas ?? configs;
 }
 
 function toMs(timestamp: number | undefined): number | undefined {
@@ -246,21 +270,24 @@ function matchesCategory(quota: QuotaConfig, category: string | undefined): bool
   return category !== undefined && categories.includes(category);
 }
 
-/** The id the quota counts per for this request, or undefined when it does not apply. */
+/**
+ * The id the quota counts per for this request (as given: ids compare as strings, but a
+ * number is not turned into one), or undefined when it does not apply.
+ */
 function scopeValue(
   quota: QuotaConfig,
   project: Project,
   key: string | undefined,
-): string | undefined {
+): string | number | undefined {
   const scope = quota.scope ?? 'organization';
   const value =
-    scope === 'organization'
-      ? String(project.organizationId)
-      : scope === 'project'
-        ? String(project.id)
-        : key;
-  if (value === undefined) return undefined;
-  if (quota.scopeId !== undefined && String(quota.scopeId) !== value) return undefined;
+    scope === 'organization' ? project.organizationId : scope === 'project' ? project.id : key;
+  // A project without its ids still counts under "undefined", as it always has.
+  if (value === undefined) return scope === 'key' ? undefined : 'undefined';
+  const { scopeId } = quota;
+  if (scopeId !== undefined && scopeId !== value && String(scopeId) !== String(value)) {
+    return undefined;
+  }
   return value;
 }
 
@@ -275,13 +302,19 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
 }
 
 /** Turns the decide reply `{ now µs, counted, used... }` into the answer. */
-function decision(counted: Counted[], quantity: number, reply: number[]): RateLimit {
+function decision(
+  quotas: QuotaConfig[],
+  shifts: number[],
+  quantity: number,
+  reply: number[],
+): RateLimit {
   const timestamp = reply[0]! / 1e6;
   const limits: ExceededLimit[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   let tightest: QuotaRemaining | undefined;
-  for (let i = 0; i < counted.length; i++) {
-    const { quota, shift } = counted[i]!;
+  for (let i = 0; i < quotas.length; i++) {
+    const quota = quotas[i]!;
+    const shift = shifts[i]!;
     const { limit } = quota;
     if (limit === null) continue;
     const used = reply[i + 2]!;
