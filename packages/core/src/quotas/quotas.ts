@@ -1,6 +1,6 @@
 import { InvalidConfiguration } from '../errors.js';
+import { keyId } from '../store/key-parts.js';
 import type { Reply, Store } from '../store/store.js';
-import { integerAtLeast, nonNegativeNumber } from '../validate.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
 import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
 import {
@@ -10,6 +10,14 @@ import {
   validateQuotaConfig,
 } from './quota-config.js';
 import {
+  type QuotaCallOptions,
+  type QuotaContext,
+  type QuotasOptions,
+  resolveCallOptions,
+  resolveQuotasOptions,
+  validateProject,
+} from './quotas-options.js';
+import {
   type ExceededLimit,
   NotRateLimited,
   type QuotaRemaining,
@@ -18,42 +26,8 @@ import {
 } from './rate-limit.js';
 import { secondsToNextWindow } from './window.js';
 
-/** Grace, in seconds, a counter outlives its window, for clock drift between app and store. */
-export const DEFAULT_GRACE_SECONDS = 60;
 /** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
 export const REJECT_ALL_RETRY_AFTER = 60;
-
-/** Context passed to `getQuotas`. */
-export interface QuotaContext {
-  /** The requesting public key, when known. */
-  key?: string;
-  /** Whatever the caller passed as `request` (the HTTP layer passes the request). */
-  request?: unknown;
-}
-
-/** Options of {@link Quotas}. */
-export interface QuotasOptions {
-  /** Where counters live. */
-  store: Store;
-  /** The quotas that apply to a project (sync or async); called once per decision. */
-  getQuotas(project: Project, ctx: QuotaContext): QuotaConfig[] | Promise<QuotaConfig[]>;
-  /** Seconds a counter outlives its window. @default 60 */
-  graceSeconds?: number;
-}
-
-/** Options of one {@link Quotas.isRateLimited} or {@link Quotas.refund} call. */
-export interface QuotaCallOptions {
-  /** The requesting public key, for key-scoped quotas. */
-  key?: string;
-  /** Data category of the request; absent: only quotas without categories apply. */
-  category?: string;
-  /** Units to count. @default 1 (0 = check only) */
-  quantity?: number;
-  /** Decision time in seconds since the epoch; absent: the store's clock. */
-  timestamp?: number;
-  /** Handed to `getQuotas` as `ctx.request`, so quotas can depend on the request. */
-  request?: unknown;
-}
 
 /** One line of {@link Quotas.getUsage}. */
 export interface QuotaUsage {
@@ -92,22 +66,11 @@ export class Quotas {
   readonly #keys: CounterKeys;
 
   constructor(options: QuotasOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidConfiguration('options', options, 'an options object');
-    }
-    if (options.store === null || typeof options.store?.run !== 'function') {
-      throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
-    }
-    if (typeof options.getQuotas !== 'function') {
-      throw new InvalidConfiguration('getQuotas', options.getQuotas, 'a function');
-    }
-    this.store = options.store;
-    this.#keys = new CounterKeys(options.store.prefix);
-    this.#getQuotas = options.getQuotas;
-    this.graceSeconds = nonNegativeNumber(
-      'graceSeconds',
-      options.graceSeconds ?? DEFAULT_GRACE_SECONDS,
-    );
+    const resolved = resolveQuotasOptions(options);
+    this.store = resolved.store;
+    this.#keys = new CounterKeys(resolved.store.prefix);
+    this.#getQuotas = resolved.getQuotas;
+    this.graceSeconds = resolved.graceSeconds;
   }
 
   /**
@@ -118,8 +81,8 @@ export class Quotas {
     // No async/await: with a synchronous getQuotas and the memory store, the answer is ready
     // when this returns (one resolved promise).
     try {
-      const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
-      const timestampMs = toMs(opts.timestamp);
+      const { quantity, timestampMs } = resolveCallOptions(opts);
+      validateProject(project);
       const quotas = this.#getQuotas(project, context(opts));
       if (quotas instanceof Promise) {
         return quotas.then((q) => this.#decide(project, opts, quantity, timestampMs, q));
@@ -167,8 +130,8 @@ export class Quotas {
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
   async refund(project: Project, opts: QuotaCallOptions = {}): Promise<void> {
-    const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
-    const timestampMs = toMs(opts.timestamp);
+    const { quantity, timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
     const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
     if (quotas.length === 0 || quantity === 0) return;
     const counted = this.#counted(project, quotas, opts.key);
@@ -182,7 +145,8 @@ export class Quotas {
     project: Project,
     opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
   ): Promise<QuotaUsage[]> {
-    const timestampMs = toMs(opts.timestamp);
+    const { timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
     const quotas = await this.#applicable(project, opts, false);
     const trackable = quotas.filter((q) => q.limit !== 0);
     let usage: Reply[] = [];
@@ -239,9 +203,6 @@ function applicable(
   configs: QuotaConfig[],
   byCategory: boolean,
 ): QuotaConfig[] {
-  if (project === null || typeof project !== 'object') {
-    throw new InvalidConfiguration('project', project, 'a { id, organizationId } object');
-  }
   if (!Array.isArray(configs)) {
     throw new InvalidConfiguration('getQuotas()', configs, 'an array of QuotaConfig');
   }
@@ -250,18 +211,14 @@ function applicable(
   for (let i = 0; i < configs.length; i++) {
     const quota = configs[i]!;
     if (!isPlainQuota(quota)) validateQuotaConfig(quota, `getQuotas()[${i}]`);
-    const applies =
-      (!byCategory || matchesCategory(quota, opts.category)) &&
-      scopeValue(quota, project, opts.key) !== undefined;
+    let applies = !byCategory || matchesCategory(quota, opts.category);
+    // An empty project id is an id like any other; a missing one would share one counter.
+    if (applies && quota.scope === 'project') keyId('project.id', project.id, true);
+    applies &&= scopeValue(quota, project, opts.key) !== undefined;
     if (applies) quotas?.push(quota);
     else quotas ??= configs.slice(0, i);
   }
   return quotas ?? configs;
-}
-
-function toMs(timestamp: number | undefined): number | undefined {
-  if (timestamp === undefined) return undefined;
-  return nonNegativeNumber('timestamp', timestamp) * 1000;
 }
 
 function matchesCategory(quota: QuotaConfig, category: string | undefined): boolean {
@@ -282,8 +239,7 @@ function scopeValue(
   const scope = quota.scope ?? 'organization';
   const value =
     scope === 'organization' ? project.organizationId : scope === 'project' ? project.id : key;
-  // A project without its ids still counts under "undefined", as it always has.
-  if (value === undefined) return scope === 'key' ? undefined : 'undefined';
+  if (value === undefined) return undefined;
   const { scopeId } = quota;
   if (scopeId !== undefined && scopeId !== value && String(scopeId) !== String(value)) {
     return undefined;
