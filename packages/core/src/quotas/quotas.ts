@@ -11,6 +11,7 @@ import {
   type RateLimit,
   RateLimited,
 } from './rate-limit.js';
+import type { RejectionCache } from './rejection-cache.js';
 import { secondsToNextWindow, windowShift } from './window.js';
 
 /** Grace, in seconds, a counter outlives its window, for clock drift between app and store. */
@@ -34,6 +35,11 @@ export interface QuotasOptions {
   getQuotas(project: Project, ctx: QuotaContext): QuotaConfig[] | Promise<QuotaConfig[]>;
   /** Seconds a counter outlives its window. @default 60 */
   graceSeconds?: number;
+  /**
+   * Remembers full counters in-process, so refusals of a full quota skip the store for at most
+   * the cache's `maxSeconds` (calls with an explicit `timestamp` never use it). @default none
+   */
+  rejectionCache?: RejectionCache;
 }
 
 /** Options of one {@link Quotas.isRateLimited} or {@link Quotas.refund} call. */
@@ -84,6 +90,7 @@ export class Quotas {
   /** Seconds a counter outlives its window. */
   readonly graceSeconds: number;
   readonly #getQuotas: QuotasOptions['getQuotas'];
+  readonly #rejections: RejectionCache | undefined;
 
   constructor(options: QuotasOptions) {
     if (options === null || typeof options !== 'object') {
@@ -97,6 +104,11 @@ export class Quotas {
     }
     this.store = options.store;
     this.#getQuotas = options.getQuotas;
+    const cache = options.rejectionCache;
+    if (cache !== undefined && typeof cache?.get !== 'function') {
+      throw new InvalidConfiguration('rejectionCache', cache, 'a RejectionCache');
+    }
+    this.#rejections = cache;
     this.graceSeconds = nonNegativeNumber(
       'graceSeconds',
       options.graceSeconds ?? DEFAULT_GRACE_SECONDS,
@@ -137,6 +149,11 @@ export class Quotas {
     if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
 
     const counted = this.#counted(project, quotas, opts.key);
+    const cache = opts.timestamp === undefined ? this.#rejections : undefined;
+    if (cache !== undefined && cache.size > 0) {
+      const remembered = fromCache(cache, counted);
+      if (remembered !== undefined) return Promise.resolve(remembered);
+    }
     const keys: string[] = [];
     const args: (string | number)[] = [quantity, this.graceSeconds];
     for (const { quota, base, shift } of counted) {
@@ -145,7 +162,7 @@ export class Quotas {
     }
     return this.store
       .run(decideOperation, { keys, args, timestampMs })
-      .then((reply) => decision(counted, quantity, reply as number[]));
+      .then((reply) => decision(counted, quantity, reply as number[], cache));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -155,6 +172,7 @@ export class Quotas {
     const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
     if (quotas.length === 0 || quantity === 0) return;
     const counted = this.#counted(project, quotas, opts.key);
+    for (const { base } of counted) this.#rejections?.forget(base);
     const args: (string | number)[] = [quantity, this.graceSeconds];
     for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
     await this.store.run(refundOperation, { keys: counted.map((c) => c.base), args, timestampMs });
@@ -274,42 +292,79 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
   });
 }
 
-/** Turns the decide reply `{ now µs, counted, used... }` into the answer. */
-function decision(counted: Counted[], quantity: number, reply: number[]): RateLimit {
+/** A refusal from the counters `cache` remembers full, or undefined when none is. */
+function fromCache(cache: RejectionCache, counted: Counted[]): RateLimit | undefined {
+  const limits: ExceededLimit[] = [];
+  const quotas: QuotaRemaining[] = [];
+  let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
+  for (const { quota, base } of counted) {
+    if (quota.limit === null) continue;
+    const hit = cache.get(base, quota.limit);
+    if (hit === undefined) continue;
+    limits.push(hit.limit);
+    quotas.push(hit.remaining);
+    if (worst === undefined || hit.limit.retryAfter > worst.retryAfter)
+      worst = { retryAfter: hit.limit.retryAfter, quota };
+  }
+  if (worst === undefined) return undefined;
+  return new RateLimited({
+    retryAfter: worst.retryAfter,
+    reasonCode: worst.quota.reasonCode!,
+    reason: `Quota ${worst.quota.id} of ${worst.quota.limit} per ${worst.quota.windowSeconds}s is full (remembered)`,
+    limits,
+    tightest: quotas[0]!,
+    quotas,
+  });
+}
+
+/**
+ * Turns the decide reply `{ now µs, counted, used... }` into the answer, and remembers in
+ * `cache` the quotas that were full before this request (not those refused only for its size).
+ */
+function decision(
+  counted: Counted[],
+  quantity: number,
+  reply: number[],
+  cache: RejectionCache | undefined,
+): RateLimit {
   const timestamp = reply[0]! / 1e6;
   const limits: ExceededLimit[] = [];
+  const quotas: QuotaRemaining[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   let tightest: QuotaRemaining | undefined;
   for (let i = 0; i < counted.length; i++) {
-    const { quota, shift } = counted[i]!;
+    const { quota, shift, base } = counted[i]!;
     const { limit } = quota;
     if (limit === null) continue;
     const used = reply[i + 2]!;
     const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, shift);
+    const remaining: QuotaRemaining = {
+      id: quota.id,
+      limit,
+      remaining: Math.max(0, limit - used - (reply[1] === 1 ? quantity : 0)),
+      windowSeconds: quota.windowSeconds,
+      resetAfter,
+      full: used >= limit,
+    };
+    quotas.push(remaining);
     if (quantity > 0 ? used + quantity > limit : used >= limit) {
-      limits.push(describeLimit(quota, resetAfter));
+      const exceeded = describeLimit(quota, resetAfter);
+      limits.push(exceeded);
+      if (remaining.full) cache?.remember(base, exceeded, remaining);
       if (worst === undefined || resetAfter > worst.retryAfter)
         worst = { retryAfter: resetAfter, quota };
     }
-    const remaining = Math.max(0, limit - used - (reply[1] === 1 ? quantity : 0));
-    if (tightest === undefined || remaining < tightest.remaining) {
-      tightest = {
-        limit,
-        remaining,
-        windowSeconds: quota.windowSeconds,
-        resetAfter,
-        full: used >= limit,
-      };
-    }
+    if (tightest === undefined || remaining.remaining < tightest.remaining) tightest = remaining;
   }
-  if (worst === undefined) return new NotRateLimited(tightest === undefined ? {} : { tightest });
+  const measured = tightest === undefined ? {} : { tightest, quotas };
+  if (worst === undefined) return new NotRateLimited(measured);
   const { quota, retryAfter } = worst;
   return new RateLimited({
     retryAfter,
     reasonCode: quota.reasonCode!,
     reason: `Quota ${quota.id} of ${quota.limit} per ${quota.windowSeconds}s (${quota.scope ?? 'organization'}) exceeded`,
     limits,
-    ...(tightest === undefined ? {} : { tightest }),
+    ...measured,
   });
 }
 
