@@ -23,8 +23,12 @@ export interface StoreHarness {
   readonly kind: StoreKind;
   /** A store with a key prefix of its own; memory stores share `clock`. */
   store(options?: { maxKeys?: number; timeoutMs?: number }): Store;
-  /** Milliseconds left before `key` expires, as the store sees it (-1: absent, -2 on Redis: absent). */
-  pttl(store: Store, key: string): Promise<number>;
+  /**
+   * Milliseconds left before `key` expires, as the store sees it (-1: absent, -2 on Redis:
+   * absent). A fixed-window counter `<base>:<slot>` also needs its window's end, since the
+   * memory store keeps it as `<base>` in that window.
+   */
+  pttl(store: Store, key: string, windowEndMs?: number): Promise<number>;
   /** Number of keys under the store's prefix. */
   keyCount(store: Store): Promise<number>;
   /** An ioredis client on the kind's Redis (Redis kinds; the node-redis kinds inspect with it too). */
@@ -34,7 +38,10 @@ export interface StoreHarness {
 const pttlOperation: StoreOperation = {
   name: 'sluice_test_pttl',
   lua: `return redis.call('PTTL', keys[1])`,
-  memory: (state, keys): Reply => state.ttl(keys[0]!),
+  memory: (state, keys, args): Reply =>
+    args.length === 0
+      ? state.ttl(keys[0]!)
+      : state.ttl(keys[0]!.slice(0, keys[0]!.lastIndexOf(':')), args[0] as number),
 };
 
 /** A connected node-redis client or cluster. */
@@ -83,8 +90,9 @@ export function useStore(kind: StoreKind): StoreHarness {
       }
       return new RedisStore(client!, { prefix, timeoutMs });
     },
-    async pttl(store, key) {
-      return (await store.run(pttlOperation, { keys: [key], args: [] })) as number;
+    async pttl(store, key, windowEndMs) {
+      const args = windowEndMs === undefined ? [] : [windowEndMs];
+      return (await store.run(pttlOperation, { keys: [key], args })) as number;
     },
     async keyCount(store) {
       if (store instanceof MemoryStore) return store.size;

@@ -52,7 +52,7 @@ describe('MemoryStore', () => {
     expect((await quotas.isRateLimited({ id: 0, organizationId: 0 })).isLimited).toBe(true);
     now += 11_000;
     expect((await quotas.isRateLimited({ id: 0, organizationId: 0 })).isLimited).toBe(false);
-    // Each write sweeps a few expired keys from the front: the old windows go away.
+    // A new window drops the expired ones: the old counters go away.
     for (let id = 100; id < 105; id++) await quotas.isRateLimited({ id, organizationId: 0 });
     expect(store.size).toBe(6);
   });

@@ -14,13 +14,14 @@ import { RejectionCache } from '../quotas/rejection-cache.js';
 import { toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Store } from '../store/store.js';
+import { type Store, storeOption } from '../store/store.js';
 import {
   headerToken,
   integerAtLeast,
   nonNegativeNumber,
+  nonNegativeSeconds,
   oneOf,
-  positiveNumber,
+  positiveSeconds,
 } from '../validate.js';
 import {
   type Answer,
@@ -667,9 +668,7 @@ function buildEngines(options: SluiceOptions, store: Store): StageEngines {
 /** Parses the options once and throws {@link InvalidConfiguration} naming the first bad one. */
 function validateOptions(options: SluiceOptions): void {
   rejectUnknownOptions(options, SLUICE_OPTION_NAMES, '');
-  if (options.store !== undefined && typeof options.store?.run !== 'function') {
-    throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
-  }
+  if (options.store !== undefined) storeOption('store', options.store);
   optionalFunction('resolveProject', options.resolveProject);
   optionalFunction('identify', options.identify);
   if (options.resolveProject === undefined && options.identify === undefined) {
@@ -705,7 +704,7 @@ function validateOptions(options: SluiceOptions): void {
     rejectUnknownOptions(concurrency, CONCURRENCY_OPTION_NAMES, 'concurrency.');
     integerAtLeast('concurrency.limit', concurrency.limit, 1);
     if (concurrency.leaseSeconds !== undefined)
-      positiveNumber('concurrency.leaseSeconds', concurrency.leaseSeconds);
+      positiveSeconds('concurrency.leaseSeconds', concurrency.leaseSeconds);
     if (concurrency.waitSeconds !== undefined)
       nonNegativeNumber('concurrency.waitSeconds', concurrency.waitSeconds);
     optionalFunction('concurrency.key', concurrency.key);
@@ -734,7 +733,7 @@ function validateOptions(options: SluiceOptions): void {
   if (options.rateLimitHeaders !== undefined && typeof options.rateLimitHeaders !== 'boolean') {
     throw new InvalidConfiguration('rateLimitHeaders', options.rateLimitHeaders, 'a boolean');
   }
-  if (options.graceSeconds !== undefined) nonNegativeNumber('graceSeconds', options.graceSeconds);
+  if (options.graceSeconds !== undefined) nonNegativeSeconds('graceSeconds', options.graceSeconds);
   if (options.rejectionCacheMaxSeconds !== undefined)
     nonNegativeNumber('rejectionCacheMaxSeconds', options.rejectionCacheMaxSeconds);
 }

@@ -1,16 +1,13 @@
-import type { MemoryState, Reply, StoreOperation } from '../store/store.js';
+import type { MemoryState, StoreOperation } from '../store/store.js';
 
 /**
  * The three atomic steps of the fixed-window quotas, each as a Lua function and as the same
  * step in memory. On Redis a quota's window holds `<base>:<slot>` (used) and `<base>:<slot>:r`
- * (refunded); in memory one entry `{ u, r }` at `<base>:<slot>`. The script derives the slot
- * from the decision time, so the server's clock can decide the window.
+ * (refunded); in memory the counter `<base>` of the window that ends where the slot ends (the
+ * memory store keeps the counters of one window end together, see `store/counter-window.ts`).
+ * The script derives the slot from the decision time, so the server's clock can decide the
+ * window.
  */
-
-interface Counter {
-  u: number;
-  r: number;
-}
 
 const SLOT_LUA = `
 local function slot_key(base, t, window, shift)
@@ -21,14 +18,14 @@ local function ttl_ms(t, now, window, shift, grace)
   return math.floor((next_start + grace) * 1000 - now) + 1
 end`;
 
-function slotKey(base: string, t: number, window: number, shift: number): string {
-  return `${base}:${Math.floor((t - shift) / window)}`;
+/** Seconds at which the window holding `t` ends (the next window's start). */
+function windowEnd(t: number, window: number, shift: number): number {
+  return (Math.floor((t - shift) / window) + 1) * window + shift;
 }
 
-/** Milliseconds until the window's next start plus grace, floored plus one (never 0), as the Lua. */
-function ttlMs(t: number, now: number, window: number, shift: number, grace: number): number {
-  const nextStart = (Math.floor((t - shift) / window) + 1) * window + shift;
-  return Math.floor((nextStart + grace) * 1000 - now) + 1;
+/** Milliseconds until the window's end plus grace, floored plus one (never 0), as the Lua. */
+function ttlMs(end: number, now: number, grace: number): number {
+  return Math.floor((end + grace) * 1000 - now) + 1;
 }
 
 /**
@@ -84,30 +81,21 @@ return reply`,
     const quantity = args[0] as number;
     const grace = args[1] as number;
     const t = now / 1000;
-    const reply: Reply[] = [Math.floor(now * 1000), 0];
-    const names: string[] = [];
-    const counters: Array<Counter | undefined> = [];
+    const count = keys.length;
+    const reply: number[] = [Math.floor(now * 1000), 0];
     let exceeded = false;
-    for (let i = 0; i < keys.length; i++) {
+    for (let i = 0; i < count; i++) {
       const limit = args[3 * i + 2] as number;
-      const name = slotKey(keys[i]!, t, args[3 * i + 3] as number, args[3 * i + 4] as number);
-      const counter = state.get<Counter>(name);
-      names.push(name);
-      counters.push(counter);
-      const used = counter === undefined ? 0 : counter.u - counter.r;
+      const end = windowEnd(t, args[3 * i + 3] as number, args[3 * i + 4] as number);
+      const used = state.usage(keys[i]!, end * 1000);
       reply.push(used);
       if (limit >= 0 && (quantity > 0 ? used + quantity > limit : used >= limit)) exceeded = true;
     }
     if (!exceeded && quantity > 0) {
       reply[1] = 1;
-      for (let i = 0; i < keys.length; i++) {
-        const ttl = ttlMs(t, now, args[3 * i + 3] as number, args[3 * i + 4] as number, grace);
-        const counter = counters[i];
-        if (counter === undefined) state.set(names[i]!, { u: quantity, r: 0 }, ttl);
-        else {
-          counter.u += quantity;
-          state.set(names[i]!, counter, ttl);
-        }
+      for (let i = 0; i < count; i++) {
+        const end = windowEnd(t, args[3 * i + 3] as number, args[3 * i + 4] as number);
+        state.count(keys[i]!, end * 1000, quantity, ttlMs(end, now, grace));
       }
     }
     return reply;
@@ -138,12 +126,8 @@ return math.floor(now * 1000)`,
     const grace = args[1] as number;
     const t = now / 1000;
     for (let i = 0; i < keys.length; i++) {
-      const window = args[2 * i + 2] as number;
-      const shift = args[2 * i + 3] as number;
-      const key = slotKey(keys[i]!, t, window, shift);
-      const counter = state.get<Counter>(key) ?? { u: 0, r: 0 };
-      counter.r += quantity;
-      state.set(key, counter, ttlMs(t, now, window, shift, grace));
+      const end = windowEnd(t, args[2 * i + 2] as number, args[2 * i + 3] as number);
+      state.refund(keys[i]!, end * 1000, quantity, ttlMs(end, now, grace));
     }
     return Math.floor(now * 1000);
   },
@@ -169,11 +153,8 @@ end
 return reply`,
   memory(state: MemoryState, keys, args, now) {
     const t = now / 1000;
-    return keys.map((base, i) => {
-      const counter = state.get<Counter>(
-        slotKey(base, t, args[2 * i] as number, args[2 * i + 1] as number),
-      );
-      return counter === undefined ? 0 : counter.u - counter.r;
-    });
+    return keys.map((base, i) =>
+      state.usage(base, windowEnd(t, args[2 * i] as number, args[2 * i + 1] as number) * 1000),
+    );
   },
 };

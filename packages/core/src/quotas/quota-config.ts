@@ -1,5 +1,11 @@
 import { InvalidConfiguration } from '../errors.js';
-import { headerToken, integerAtLeast, nonEmptyString, oneOf } from '../validate.js';
+import {
+  headerToken,
+  integerAtLeast,
+  nonEmptyString,
+  oneOf,
+  positiveSeconds,
+} from '../validate.js';
 
 /** What a quota counts per: the whole organization, one project, or one public key. */
 export type QuotaScope = 'organization' | 'project' | 'key';
@@ -30,7 +36,7 @@ export interface QuotaConfig {
    * as Relay); `> 0`: enforced. Not the setting of {@link projectQuota}, where 0 means unlimited.
    */
   limit: number | null;
-  /** Window length in whole seconds; must be > 0 unless `limit` is 0. */
+  /** Window length in whole seconds, from 1 to 1e9; may be 0 when `limit` is 0. */
   windowSeconds: number;
   /**
    * Machine-readable reason of a refusal, e.g. `project_quota`; required unless `limit` is null.
@@ -110,6 +116,7 @@ export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
   if (limit !== 0) {
     nonEmptyString(`${path}.id`, quota.id);
     integerAtLeast(`${path}.windowSeconds`, quota.windowSeconds, 1);
+    positiveSeconds(`${path}.windowSeconds`, quota.windowSeconds);
   }
   if (limit !== null || quota.reasonCode !== undefined)
     headerToken(`${path}.reasonCode`, quota.reasonCode);

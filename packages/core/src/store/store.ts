@@ -1,3 +1,5 @@
+import { InvalidConfiguration } from '../errors.js';
+
 /**
  * The store contract. A store is only a connection: the engines own their semantics and give
  * every operation twice, as a Lua function and as the same step on the in-memory map, side by
@@ -14,10 +16,26 @@ export interface MemoryState {
   get<T>(key: string): T | undefined;
   /** Stores `value` at `key` for `ttlMs` (relative to the store's clock) and marks it recent. */
   set(key: string, value: unknown, ttlMs: number): void;
-  /** Milliseconds left before `key` expires, or -1 when absent. */
-  ttl(key: string): number;
+  /**
+   * Milliseconds left before `key` expires, or -1 when absent; with `windowEndMs`, of the
+   * fixed-window counter `key` of that window (see {@link MemoryState.usage}).
+   */
+  ttl(key: string, windowEndMs?: number): number;
   /** Removes `key`. */
   delete(key: string): void;
+  /**
+   * `used - refunded` of the fixed-window counter `key` in the window that ends at
+   * `windowEndMs` (decision-time milliseconds), or 0 when it holds nothing. The counters of
+   * one window share one expiry, so the store keeps them without an object per counter.
+   */
+  usage(key: string, windowEndMs: number): number;
+  /**
+   * Adds `n` to the used count of counter `key` in the window that ends at `windowEndMs`; a
+   * counter it creates lives `ttlMs` (relative to the store's clock), as `SET PX` on Redis.
+   */
+  count(key: string, windowEndMs: number, n: number, ttlMs: number): void;
+  /** Adds `n` to the refunded count of counter `key`, which then lives at least `ttlMs`. */
+  refund(key: string, windowEndMs: number, n: number, ttlMs: number): void;
 }
 
 /**
@@ -69,4 +87,32 @@ export interface Store {
    * `StoreUnavailableError` when the store fails or misses its deadline.
    */
   run(operation: StoreOperation, call: StoreCall): Promise<Reply>;
+  /**
+   * Runs one call at once and returns its reply, for a store that answers synchronously (the
+   * memory store): engines call it when present to skip a promise and a turn per decision.
+   */
+  runNow?(operation: StoreOperation, call: StoreCall): Reply;
+}
+
+/**
+ * A `store` option: throws {@link InvalidConfiguration} naming `option` unless `value` is a
+ * {@link Store} (an object with `run`, `prefix` and `clustered`).
+ *
+ * @example
+ * ```ts
+ * this.store = storeOption('store', options.store);
+ * ```
+ */
+export function storeOption(option: string, value: unknown): Store {
+  const store = value as Partial<Store> | null;
+  if (
+    store === null ||
+    typeof store !== 'object' ||
+    typeof store.run !== 'function' ||
+    typeof store.prefix !== 'string' ||
+    typeof store.clustered !== 'boolean'
+  ) {
+    throw new InvalidConfiguration(option, value, 'a MemoryStore or RedisStore');
+  }
+  return store as Store;
 }
