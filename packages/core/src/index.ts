@@ -77,6 +77,7 @@ export {
   DEFAULT_GRACE_SECONDS,
   type QuotaCallOptions,
   type QuotaContext,
+  type QuotaReset,
   Quotas,
   type QuotasOptions,
   type QuotaUsage,
