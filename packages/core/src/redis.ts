@@ -8,6 +8,7 @@ export {
   type NodeRedisScripting,
   nodeRedisClient,
 } from './store/node-redis-client.js';
+export { MAX_BATCH, RedisBatcher, type RedisBatcherOptions } from './store/redis-batcher.js';
 export {
   DEFAULT_MAX_BATCH,
   DEFAULT_TIMEOUT_MS,

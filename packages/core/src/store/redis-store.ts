@@ -1,19 +1,16 @@
-import calculateSlot from 'cluster-key-slot';
-import type { Cluster, Redis } from 'ioredis';
-import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
+import { InvalidConfiguration } from '../errors.js';
 import { integerAtLeast, positiveNumber } from '../validate.js';
-import { type BatchScript, batchScript } from './batch-script.js';
 import { isValidPrefix } from './key-parts.js';
+import { MAX_BATCH, RedisBatcher, type RedisClient } from './redis-batcher.js';
 import type { ScriptClient } from './script-client.js';
 import type { Reply, Store, StoreCall, StoreOperation } from './store.js';
 
 /** Default deadline of one store call, queueing and batching included. */
 export const DEFAULT_TIMEOUT_MS = 200;
 /** Default number of calls of one operation sent in one EVALSHA. */
-export const DEFAULT_MAX_BATCH = 16;
+export const DEFAULT_MAX_BATCH = MAX_BATCH;
 
-/** The ioredis clients a {@link RedisStore} runs on: a single node or a Redis Cluster. */
-export type RedisClient = Redis | Cluster;
+export type { RedisClient };
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -26,8 +23,9 @@ export interface RedisStoreOptions {
    */
   timeoutMs?: number;
   /**
-   * Most calls of one operation (and, on a Cluster, one hash slot) sent in one EVALSHA. Calls
-   * made in the same event-loop turn are batched; a batch is sent when full or on `setImmediate`.
+   * Most calls in one EVALSHA. A call made while nothing is in flight goes out at once; under
+   * load calls are flushed on `setImmediate`, per operation (and hash slot on a Cluster), in
+   * batches of about a quarter of the calls queued and in flight, at most this many.
    * @default 16
    */
   maxBatch?: number;
@@ -41,26 +39,11 @@ export interface RedisStoreOptions {
   failFast?: boolean;
 }
 
-interface Waiter {
-  readonly call: StoreCall;
-  readonly resolve: (reply: Reply) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-interface Batch {
-  /** Where the batch goes: the hash slot on a Cluster, else one target. */
-  readonly target: number;
-  readonly script: BatchScript;
-  readonly waiters: Waiter[];
-  readonly timer: NodeJS.Timeout;
-  settled: boolean;
-}
-
 /**
  * A store on Redis through ioredis (`Redis` or `Cluster`). Every operation is one Lua script
- * run by EVALSHA, never inside MULTI, reloaded when Redis answers NOSCRIPT; the calls made in one
- * event-loop turn are sent together in one EVALSHA per operation (and per hash slot on a
- * Cluster). Every call is bounded by `timeoutMs`, so a hung or dead Redis costs at most that.
+ * run by EVALSHA, never inside MULTI, reloaded when Redis answers NOSCRIPT; a lone call goes out
+ * at once, and under load calls are batched, several batches sharing the round trip (see
+ * `RedisBatcher`). Every call is bounded by `timeoutMs`, so a hung or dead Redis costs at most that.
  *
  * @example
  * ```ts
@@ -81,12 +64,7 @@ export class RedisStore implements Store {
   /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
   readonly clustered: boolean;
 
-  readonly #scripts = new WeakMap<StoreOperation, BatchScript>();
-  readonly #open = new Map<string, Batch>();
-  #flushScheduled = false;
-  readonly #failFast: boolean;
-  /** Targets that missed a deadline, with the probe batch in flight (undefined: none yet). */
-  readonly #suspect = new Map<number, Batch | undefined>();
+  readonly #batcher: RedisBatcher;
 
   constructor(client: RedisClient | ScriptClient, options: RedisStoreOptions = {}) {
     if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
@@ -107,120 +85,18 @@ export class RedisStore implements Store {
     if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
       throw new InvalidConfiguration('failFast', options.failFast, 'a boolean');
     }
-    this.#failFast = options.failFast ?? true;
+    const failFast = options.failFast ?? true;
     this.clustered = (client as { isCluster?: boolean }).isCluster === true;
-  }
-
-  /** Runs one call of `operation` in the next batch of that operation. */
-  run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      const slot = this.clustered ? calculateSlot(call.keys[0] ?? '') : 0;
-      const id = this.clustered ? `${operation.name}/${slot}` : operation.name;
-      if (this.#suspect.has(slot)) {
-        const probe = this.#suspect.get(slot);
-        if (probe !== undefined && !probe.settled) {
-          reject(
-            new StoreUnavailableError('Redis missed a deadline and is being probed; failing fast', {
-              timedOut: false,
-            }),
-          );
-          return;
-        }
-      }
-      let batch = this.#open.get(id);
-      if (batch === undefined || batch.settled) {
-        batch = this.#openBatch(operation, slot);
-        this.#open.set(id, batch);
-        if (this.#suspect.has(slot)) this.#suspect.set(slot, batch);
-        if (!this.#flushScheduled) {
-          this.#flushScheduled = true;
-          setImmediate(this.#flush);
-        }
-      }
-      batch.waiters.push({ call, resolve, reject });
-      if (batch.waiters.length >= this.maxBatch) {
-        this.#open.delete(id);
-        this.#send(batch, false);
-      }
+    this.#batcher = new RedisBatcher(client, {
+      timeoutMs: this.timeoutMs,
+      maxBatch: this.maxBatch,
+      failFast,
+      clustered: this.clustered,
     });
   }
 
-  #openBatch(operation: StoreOperation, target: number): Batch {
-    let script = this.#scripts.get(operation);
-    if (script === undefined) {
-      script = batchScript(operation);
-      this.#scripts.set(operation, script);
-    }
-    const batch: Batch = {
-      target,
-      script,
-      waiters: [],
-      settled: false,
-      timer: setTimeout(() => {
-        this.#fail(
-          batch,
-          new StoreUnavailableError(`Redis did not answer within ${this.timeoutMs} ms`, {
-            timedOut: true,
-          }),
-        );
-      }, this.timeoutMs),
-    };
-    return batch;
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    const open = [...this.#open.values()];
-    this.#open.clear();
-    for (const batch of open) this.#send(batch, false);
-  };
-
-  #send(batch: Batch, reload: boolean): void {
-    if (batch.settled) return;
-    const keys: string[] = [];
-    const argv: (string | number)[] = [batch.waiters.length];
-    for (const { call } of batch.waiters) {
-      for (const key of call.keys) keys.push(key);
-      argv.push(call.keys.length, call.args.length, call.timestampMs ?? '');
-      for (const arg of call.args) argv.push(arg);
-    }
-    const client: ScriptClient = this.client;
-    const sent = reload
-      ? client.eval(batch.script.source, keys.length, ...keys, ...argv)
-      : client.evalsha(batch.script.sha, keys.length, ...keys, ...argv);
-    sent.then(
-      (replies) => this.#succeed(batch, replies as Reply[]),
-      (error: unknown) => {
-        // NOSCRIPT means the script did not run, so sending it again cannot count twice.
-        if (!reload && error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-          this.#send(batch, true);
-        } else {
-          this.#fail(
-            batch,
-            new StoreUnavailableError(`Redis failed: ${String(error)}`, {
-              timedOut: false,
-              cause: error,
-            }),
-          );
-        }
-      },
-    );
-  }
-
-  #succeed(batch: Batch, replies: Reply[]): void {
-    this.#suspect.delete(batch.target);
-    if (batch.settled) return;
-    batch.settled = true;
-    clearTimeout(batch.timer);
-    const { waiters } = batch;
-    for (let i = 0; i < waiters.length; i++) waiters[i]!.resolve(replies[i] ?? null);
-  }
-
-  #fail(batch: Batch, error: StoreUnavailableError): void {
-    if (batch.settled) return;
-    batch.settled = true;
-    clearTimeout(batch.timer);
-    if (error.timedOut && this.#failFast) this.#suspect.set(batch.target, undefined);
-    for (const waiter of batch.waiters) waiter.reject(error);
+  /** Runs one call of `operation` in a batch of that operation (see {@link RedisBatcher}). */
+  run(operation: StoreOperation, call: StoreCall): Promise<Reply> {
+    return this.#batcher.run(operation, call);
   }
 }
