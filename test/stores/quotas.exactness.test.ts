@@ -35,10 +35,11 @@ describe('Quotas on a Redis Cluster', () => {
         { id: 'o', limit: 1000, windowSeconds: 86400, reasonCode: 'org_quota' },
       ],
     });
+    // Organization ids are never empty (InvalidConfiguration), so neither are these.
     const id = fc.oneof(
-      fc.string({ maxLength: 40 }),
+      fc.string({ minLength: 1, maxLength: 40 }),
       fc.nat(),
-      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }),
     );
     const samples = fc.sample(fc.tuple(id, id, fc.string({ maxLength: 32 })), {
       numRuns: 10_000,

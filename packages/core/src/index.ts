@@ -74,15 +74,17 @@ export {
   validateQuotaConfig,
 } from './quotas/quota-config.js';
 export {
-  DEFAULT_GRACE_SECONDS,
-  type QuotaCallOptions,
-  type QuotaContext,
   type QuotaReset,
   Quotas,
-  type QuotasOptions,
   type QuotaUsage,
   REJECT_ALL_RETRY_AFTER,
 } from './quotas/quotas.js';
+export {
+  DEFAULT_GRACE_SECONDS,
+  type QuotaCallOptions,
+  type QuotaContext,
+  type QuotasOptions,
+} from './quotas/quotas-options.js';
 export {
   type ExceededLimit,
   NotRateLimited,
@@ -94,5 +96,7 @@ export {
 export { Quota, type QuotaOptions } from './sliding-window/quota.js';
 export type { GrantedQuota, RequestedQuota } from './sliding-window/requests.js';
 export { SlidingWindowRateLimiter } from './sliding-window/sliding-window-rate-limiter.js';
-export { DEFAULT_MAX_KEYS, MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { DEFAULT_PREFIX } from './store/key-parts.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { DEFAULT_MAX_KEYS } from './store/memory-store-options.js';
 export type { MemoryState, Reply, Store, StoreCall, StoreOperation } from './store/store.js';

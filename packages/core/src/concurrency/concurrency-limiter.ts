@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { InvalidConfiguration, isStoreUnavailable } from '../errors.js';
 import { hashTag } from '../store/key-parts.js';
-import type { Store } from '../store/store.js';
+import { type Store, storeOption } from '../store/store.js';
 import type { ConcurrencyEvents } from './concurrency-events.js';
 import {
   type AcquireOptions,
@@ -75,11 +75,8 @@ export class ConcurrencyLimiter {
   };
 
   constructor(store: Store, options: ConcurrencyLimiterOptions) {
-    if (store === null || typeof store !== 'object' || typeof store.run !== 'function') {
-      throw new InvalidConfiguration('store', store, 'a MemoryStore or RedisStore');
-    }
+    this.store = storeOption('store', store);
     this.#options = resolveOptions(options);
-    this.store = store;
     this.limit = this.#options.limit;
     this.leaseSeconds = this.#options.leaseMs / 1000;
     this.waitSeconds = this.#options.waitMs / 1000;
@@ -175,7 +172,7 @@ export class ConcurrencyLimiter {
       this.#emit('skipped', { key, reason: signal?.aborted ? 'aborted' : 'timeout' });
       return { acquired: false };
     }
-    const extendEveryMs = autoExtend ? this.#options.leaseMs / 3 : undefined;
+    const extendEveryMs = autoExtend ? this.#options.extendEveryMs : undefined;
     return { acquired: true, value: await holdWhile(lease, fn, { signal, extendEveryMs }) };
   }
 

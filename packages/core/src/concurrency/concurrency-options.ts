@@ -1,5 +1,11 @@
 import { InvalidConfiguration } from '../errors.js';
-import { integerAtLeast, positiveNumber } from '../validate.js';
+import {
+  integerAtLeast,
+  MAX_TIMER_MS,
+  optionalBoolean,
+  optionsObject,
+  positiveSeconds,
+} from '../validate.js';
 
 /**
  * Default lease length: a holder that never releases frees its slot after 5 minutes.
@@ -30,6 +36,16 @@ export const DEFAULT_WAIT_SECONDS = 0;
 export const DEFAULT_RETRY_INTERVAL_SECONDS = 1;
 /** Shortest lease, so a lease is at least one whole millisecond of the store's clock. */
 const MIN_LEASE_SECONDS = 0.001;
+/** Longest pause between attempts: the longest delay a Node timer honours. */
+const MAX_RETRY_INTERVAL_SECONDS = MAX_TIMER_MS / 1000;
+/** The options a `ConcurrencyLimiter` knows; any other is an error. */
+const KNOWN: readonly (keyof ConcurrencyLimiterOptions)[] = [
+  'limit',
+  'leaseSeconds',
+  'waitSeconds',
+  'retryIntervalSeconds',
+  'autoExtend',
+];
 
 /**
  * Options of {@link ConcurrencyLimiter}.
@@ -44,7 +60,7 @@ export interface ConcurrencyLimiterOptions {
   limit: number;
   /**
    * Seconds a lease lasts unless released or extended; a crashed holder's slot comes back after
-   * this long. Must be at least `retryIntervalSeconds`.
+   * this long. At least `retryIntervalSeconds` and 0.001, at most 1e9.
    * @default 300
    */
   leaseSeconds?: number;
@@ -57,13 +73,14 @@ export interface ConcurrencyLimiterOptions {
   /**
    * Longest pause, in seconds, between two attempts of a waiting call. Pauses start at an eighth
    * of it and double up to it, each jittered, so waiters never spin the store. A release in this
-   * process wakes one local waiter at once.
+   * process wakes one local waiter at once. At most 2147483.647 (Node's longest timer).
    * @default 1
    */
   retryIntervalSeconds?: number;
   /**
-   * Whether `run` extends its lease every third of `leaseSeconds` while `fn` runs, for jobs that
-   * may outlast a lease. Overridable per `run` call.
+   * Whether `run` extends its lease every third of `leaseSeconds` (at most every 2^31 - 1 ms,
+   * Node's longest timer) while `fn` runs, for jobs that may outlast a lease. Overridable per
+   * `run` call.
    * @default false
    */
   autoExtend?: boolean;
@@ -123,6 +140,8 @@ export interface ResolvedOptions {
   readonly waitMs: number;
   readonly retryIntervalMs: number;
   readonly autoExtend: boolean;
+  /** How often `run` extends a lease when it auto-extends: a third of the lease, at most {@link MAX_TIMER_MS}. */
+  readonly extendEveryMs: number;
 }
 
 /**
@@ -134,20 +153,19 @@ export interface ResolvedOptions {
  * ```
  */
 export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') {
+  if (options === undefined) {
     throw new InvalidConfiguration('options', options, 'an options object with a `limit`');
   }
-  const limit = integerAtLeast('limit', options.limit, 1);
-  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  if (typeof leaseSeconds !== 'number' || !Number.isFinite(leaseSeconds)) {
-    throw new InvalidConfiguration('leaseSeconds', leaseSeconds, 'a finite number of seconds');
-  }
+  const o = optionsObject('options', options, KNOWN);
+  const limit = integerAtLeast('limit', o.limit, 1);
+  const leaseSeconds = positiveSeconds('leaseSeconds', o.leaseSeconds ?? DEFAULT_LEASE_SECONDS);
   if (leaseSeconds < MIN_LEASE_SECONDS) {
     throw new InvalidConfiguration('leaseSeconds', leaseSeconds, 'at least 0.001 seconds');
   }
-  const retryIntervalSeconds = positiveNumber(
+  const retryIntervalSeconds = positiveSeconds(
     'retryIntervalSeconds',
-    options.retryIntervalSeconds ?? DEFAULT_RETRY_INTERVAL_SECONDS,
+    o.retryIntervalSeconds ?? DEFAULT_RETRY_INTERVAL_SECONDS,
+    MAX_RETRY_INTERVAL_SECONDS,
   );
   if (leaseSeconds < retryIntervalSeconds) {
     throw new InvalidConfiguration(
@@ -156,16 +174,14 @@ export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOpti
       `at least retryIntervalSeconds (${retryIntervalSeconds}), or waiters could miss every free slot`,
     );
   }
-  const autoExtend = options.autoExtend ?? false;
-  if (typeof autoExtend !== 'boolean') {
-    throw new InvalidConfiguration('autoExtend', autoExtend, 'a boolean');
-  }
+  const leaseMs = Math.round(leaseSeconds * 1000);
   return {
     limit,
-    leaseMs: Math.round(leaseSeconds * 1000),
-    waitMs: waitMs('waitSeconds', options.waitSeconds ?? DEFAULT_WAIT_SECONDS),
+    leaseMs,
+    waitMs: waitMs('waitSeconds', o.waitSeconds ?? DEFAULT_WAIT_SECONDS),
     retryIntervalMs: retryIntervalSeconds * 1000,
-    autoExtend,
+    autoExtend: optionalBoolean('autoExtend', o.autoExtend) ?? false,
+    extendEveryMs: Math.min(leaseMs / 3, MAX_TIMER_MS),
   };
 }
 

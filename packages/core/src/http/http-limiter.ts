@@ -14,13 +14,14 @@ import type { QuotaRemaining } from '../quotas/rate-limit.js';
 import { toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Store } from '../store/store.js';
+import { type Store, storeOption } from '../store/store.js';
 import {
   headerToken,
   integerAtLeast,
   nonNegativeNumber,
+  nonNegativeSeconds,
   oneOf,
-  positiveNumber,
+  positiveSeconds,
 } from '../validate.js';
 import {
   type Answer,
@@ -616,9 +617,7 @@ function buildEngines(options: SluiceOptions, store: Store): StageEngines {
 /** Parses the options once and throws {@link InvalidConfiguration} naming the first bad one. */
 function validateOptions(options: SluiceOptions): void {
   rejectUnknownOptions(options, SLUICE_OPTION_NAMES, '');
-  if (options.store !== undefined && typeof options.store?.run !== 'function') {
-    throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
-  }
+  if (options.store !== undefined) storeOption('store', options.store);
   optionalFunction('resolveProject', options.resolveProject);
   optionalFunction('identify', options.identify);
   if (options.resolveProject === undefined && options.identify === undefined) {
@@ -654,7 +653,7 @@ function validateOptions(options: SluiceOptions): void {
     rejectUnknownOptions(concurrency, CONCURRENCY_OPTION_NAMES, 'concurrency.');
     integerAtLeast('concurrency.limit', concurrency.limit, 1);
     if (concurrency.leaseSeconds !== undefined)
-      positiveNumber('concurrency.leaseSeconds', concurrency.leaseSeconds);
+      positiveSeconds('concurrency.leaseSeconds', concurrency.leaseSeconds);
     if (concurrency.waitSeconds !== undefined)
       nonNegativeNumber('concurrency.waitSeconds', concurrency.waitSeconds);
     optionalFunction('concurrency.key', concurrency.key);
@@ -683,5 +682,5 @@ function validateOptions(options: SluiceOptions): void {
   if (options.rateLimitHeaders !== undefined && typeof options.rateLimitHeaders !== 'boolean') {
     throw new InvalidConfiguration('rateLimitHeaders', options.rateLimitHeaders, 'a boolean');
   }
-  if (options.graceSeconds !== undefined) nonNegativeNumber('graceSeconds', options.graceSeconds);
+  if (options.graceSeconds !== undefined) nonNegativeSeconds('graceSeconds', options.graceSeconds);
 }

@@ -1,5 +1,11 @@
 import { InvalidConfiguration } from '../errors.js';
-import { headerToken, integerAtLeast, nonEmptyString, oneOf } from '../validate.js';
+import {
+  headerToken,
+  integerAtLeast,
+  nonEmptyString,
+  oneOf,
+  positiveSeconds,
+} from '../validate.js';
 
 /** What a quota counts per: the whole organization, one project, or one public key. */
 export type QuotaScope = 'organization' | 'project' | 'key';
@@ -27,7 +33,7 @@ export interface QuotaConfig {
   categories?: string[];
   /** `null`: unlimited but counted; `0`: reject all without a store call; `> 0`: enforced. */
   limit: number | null;
-  /** Window length in whole seconds; must be > 0 unless `limit` is 0. */
+  /** Window length in whole seconds, from 1 to 1e9; may be 0 when `limit` is 0. */
   windowSeconds: number;
   /** Machine-readable reason of a refusal, e.g. `project_quota`; required unless `limit` is null. */
   reasonCode?: string;
@@ -89,6 +95,7 @@ export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
   if (limit !== 0) {
     nonEmptyString(`${path}.id`, quota.id);
     integerAtLeast(`${path}.windowSeconds`, quota.windowSeconds, 1);
+    positiveSeconds(`${path}.windowSeconds`, quota.windowSeconds);
   }
   if (limit !== null || quota.reasonCode !== undefined)
     headerToken(`${path}.reasonCode`, quota.reasonCode);

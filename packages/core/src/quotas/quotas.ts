@@ -1,9 +1,16 @@
 import { InvalidConfiguration } from '../errors.js';
-import { hashTag, keyPart } from '../store/key-parts.js';
+import { hashTag, keyId, keyPart } from '../store/key-parts.js';
 import type { Reply, Store } from '../store/store.js';
-import { integerAtLeast, nonNegativeNumber } from '../validate.js';
 import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
 import { type Project, type QuotaConfig, validateQuotaConfig } from './quota-config.js';
+import {
+  type QuotaCallOptions,
+  type QuotaContext,
+  type QuotasOptions,
+  resolveCallOptions,
+  resolveQuotasOptions,
+  validateProject,
+} from './quotas-options.js';
 import {
   type ExceededLimit,
   NotRateLimited,
@@ -14,42 +21,8 @@ import {
 import { resetCountersOperation } from './reset-operation.js';
 import { secondsToNextWindow, windowShift } from './window.js';
 
-/** Grace, in seconds, a counter outlives its window, for clock drift between app and store. */
-export const DEFAULT_GRACE_SECONDS = 60;
 /** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
 export const REJECT_ALL_RETRY_AFTER = 60;
-
-/** Context passed to `getQuotas`. */
-export interface QuotaContext {
-  /** The requesting public key, when known. */
-  key?: string;
-  /** Whatever the caller passed as `request` (the HTTP layer passes the request). */
-  request?: unknown;
-}
-
-/** Options of {@link Quotas}. */
-export interface QuotasOptions {
-  /** Where counters live. */
-  store: Store;
-  /** The quotas that apply to a project (sync or async); called once per decision. */
-  getQuotas(project: Project, ctx: QuotaContext): QuotaConfig[] | Promise<QuotaConfig[]>;
-  /** Seconds a counter outlives its window. @default 60 */
-  graceSeconds?: number;
-}
-
-/** Options of one {@link Quotas.isRateLimited} or {@link Quotas.refund} call. */
-export interface QuotaCallOptions {
-  /** The requesting public key, for key-scoped quotas. */
-  key?: string;
-  /** Data category of the request; absent: only quotas without categories apply. */
-  category?: string;
-  /** Units to count. @default 1 (0 = check only) */
-  quantity?: number;
-  /** Decision time in seconds since the epoch; absent: the store's clock. */
-  timestamp?: number;
-  /** Handed to `getQuotas` as `ctx.request`, so quotas can depend on the request. */
-  request?: unknown;
-}
 
 /** One line of {@link Quotas.getUsage}. */
 export interface QuotaUsage {
@@ -95,21 +68,10 @@ export class Quotas {
   readonly #getQuotas: QuotasOptions['getQuotas'];
 
   constructor(options: QuotasOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidConfiguration('options', options, 'an options object');
-    }
-    if (options.store === null || typeof options.store?.run !== 'function') {
-      throw new InvalidConfiguration('store', options.store, 'a MemoryStore or RedisStore');
-    }
-    if (typeof options.getQuotas !== 'function') {
-      throw new InvalidConfiguration('getQuotas', options.getQuotas, 'a function');
-    }
-    this.store = options.store;
-    this.#getQuotas = options.getQuotas;
-    this.graceSeconds = nonNegativeNumber(
-      'graceSeconds',
-      options.graceSeconds ?? DEFAULT_GRACE_SECONDS,
-    );
+    const resolved = resolveQuotasOptions(options);
+    this.store = resolved.store;
+    this.#getQuotas = resolved.getQuotas;
+    this.graceSeconds = resolved.graceSeconds;
   }
 
   /**
@@ -119,8 +81,8 @@ export class Quotas {
   isRateLimited(project: Project, opts: QuotaCallOptions = {}): Promise<RateLimit> {
     // No async/await: a synchronous getQuotas and the memory store answer in one microtask.
     try {
-      const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
-      const timestampMs = toMs(opts.timestamp);
+      const { quantity, timestampMs } = resolveCallOptions(opts);
+      validateProject(project);
       const quotas = this.#getQuotas(project, context(opts));
       if (quotas instanceof Promise) {
         return quotas.then((q) => this.#decide(project, opts, quantity, timestampMs, q));
@@ -159,8 +121,8 @@ export class Quotas {
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
   async refund(project: Project, opts: QuotaCallOptions = {}): Promise<void> {
-    const quantity = integerAtLeast('quantity', opts.quantity ?? 1, 0);
-    const timestampMs = toMs(opts.timestamp);
+    const { quantity, timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
     const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
     if (quotas.length === 0 || quantity === 0) return;
     const counted = this.#counted(project, quotas, opts.key);
@@ -174,7 +136,8 @@ export class Quotas {
     project: Project,
     opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
   ): Promise<QuotaUsage[]> {
-    const timestampMs = toMs(opts.timestamp);
+    const { timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
     const quotas = await this.#applicable(project, opts, false);
     const trackable = quotas.filter((q) => q.limit !== 0);
     let usage: Reply[] = [];
@@ -208,7 +171,8 @@ export class Quotas {
     project: Project,
     opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
   ): Promise<QuotaReset[]> {
-    const timestampMs = toMs(opts.timestamp);
+    const { timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
     const scope = opts.key === undefined ? 'project' : 'key';
     const quotas = (await this.#applicable(project, opts, false)).filter(
       (q) => q.limit !== 0 && q.scope === scope,
@@ -263,9 +227,6 @@ function applicable(
   configs: QuotaConfig[],
   byCategory: boolean,
 ): QuotaConfig[] {
-  if (project === null || typeof project !== 'object') {
-    throw new InvalidConfiguration('project', project, 'a { id, organizationId } object');
-  }
   if (!Array.isArray(configs)) {
     throw new InvalidConfiguration('getQuotas()', configs, 'an array of QuotaConfig');
   }
@@ -274,14 +235,11 @@ function applicable(
     const quota = configs[i]!;
     validateQuotaConfig(quota, `getQuotas()[${i}]`);
     if (byCategory && !matchesCategory(quota, opts.category)) continue;
+    // An empty project id is an id like any other; a missing one would share one counter.
+    if (quota.scope === 'project') keyId('project.id', project.id, true);
     if (scopeValue(quota, project, opts.key) !== undefined) quotas.push(quota);
   }
   return quotas;
-}
-
-function toMs(timestamp: number | undefined): number | undefined {
-  if (timestamp === undefined) return undefined;
-  return nonNegativeNumber('timestamp', timestamp) * 1000;
 }
 
 function matchesCategory(quota: QuotaConfig, category: string | undefined): boolean {

@@ -1,6 +1,6 @@
 import { InvalidConfiguration } from '../errors.js';
 import { isValidPrefix } from '../store/key-parts.js';
-import { integerAtLeast } from '../validate.js';
+import { integerAtLeast, MAX_DURATION_SECONDS } from '../validate.js';
 
 /**
  * Options of a {@link Quota}.
@@ -11,7 +11,7 @@ import { integerAtLeast } from '../validate.js';
  * ```
  */
 export interface QuotaOptions {
-  /** Length of the sliding window in seconds: a positive multiple of `granularitySeconds`. */
+  /** Length of the sliding window in seconds: a positive multiple of `granularitySeconds`, at most 1e9. */
   windowSeconds: number;
   /**
    * Step, in seconds, in which the window slides: usage is counted per granule of this length
@@ -138,7 +138,7 @@ function parseQuota(options: unknown, path: string): ParsedQuota {
   }
   const limit = integerAtLeast(`${path}limit`, o.limit, 0);
   const prefixOverride = o.prefixOverride;
-  if (prefixOverride !== undefined && !isTagPrefix(prefixOverride)) {
+  if (prefixOverride !== undefined && !isValidPrefix(prefixOverride)) {
     throw new InvalidConfiguration(
       `${path}prefixOverride`,
       prefixOverride,
@@ -169,22 +169,9 @@ export function toQuota(value: unknown, path: string): Quota {
   return new Quota(value as QuotaOptions);
 }
 
-/**
- * True when `prefix` may lead a window's hash tag: a non-empty string without `{` or `}`.
- *
- * @example
- * ```ts
- * isTagPrefix('org:1'); // true
- * isTagPrefix('{org}'); // false
- * ```
- */
-export function isTagPrefix(prefix: unknown): prefix is string {
-  return isValidPrefix(prefix) && prefix.length > 0;
-}
-
 function wholeMilliseconds(option: string, seconds: unknown): number {
-  const expected = 'a positive number of seconds in whole milliseconds';
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+  const expected = `a positive number of seconds in whole milliseconds, at most ${MAX_DURATION_SECONDS}`;
+  if (typeof seconds !== 'number' || !(seconds > 0 && seconds <= MAX_DURATION_SECONDS)) {
     throw new InvalidConfiguration(option, seconds, expected);
   }
   const ms = Math.round(seconds * 1000);

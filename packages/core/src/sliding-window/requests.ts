@@ -1,6 +1,7 @@
 import { InvalidConfiguration } from '../errors.js';
-import { integerAtLeast, nonNegativeNumber } from '../validate.js';
-import { isTagPrefix, type Quota, toQuota } from './quota.js';
+import { isValidPrefix } from '../store/key-parts.js';
+import { integerAtLeast, timestampSeconds } from '../validate.js';
+import { type Quota, toQuota } from './quota.js';
 
 /**
  * How much of which quotas one caller asks for.
@@ -87,7 +88,7 @@ export function validateRequests(requests: unknown): ValidRequest[] {
       );
     }
     const r = request as Partial<RequestedQuota>;
-    if (!isTagPrefix(r.prefix)) {
+    if (!isValidPrefix(r.prefix)) {
       throw new InvalidConfiguration(
         `${path}.prefix`,
         r.prefix,
@@ -146,7 +147,8 @@ export function validateGrants(requests: readonly ValidRequest[], grants: unknow
 }
 
 /**
- * A timestamp in seconds as the store's milliseconds; undefined stays undefined (store clock).
+ * A timestamp in seconds, in [0, 1e11), as the store's milliseconds; undefined stays undefined
+ * (the store's clock). Throws {@link InvalidConfiguration} naming `timestamp` otherwise.
  *
  * @example
  * ```ts
@@ -156,5 +158,5 @@ export function validateGrants(requests: readonly ValidRequest[], grants: unknow
  */
 export function timestampMs(timestamp: unknown): number | undefined {
   if (timestamp === undefined) return undefined;
-  return nonNegativeNumber('timestamp', timestamp) * 1000;
+  return timestampSeconds('timestamp', timestamp) * 1000;
 }

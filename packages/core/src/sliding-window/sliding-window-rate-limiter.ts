@@ -1,5 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { type Store, storeOption } from '../store/store.js';
 import { planCalls, windowKey } from './call-plan.js';
 import type { Quota } from './quota.js';
 import {
@@ -38,10 +38,7 @@ export class SlidingWindowRateLimiter {
   readonly store: Store;
 
   constructor(store: Store) {
-    if (store === null || typeof store !== 'object' || typeof store.run !== 'function') {
-      throw new InvalidConfiguration('store', store, 'a MemoryStore or RedisStore');
-    }
-    this.store = store;
+    this.store = storeOption('store', store);
   }
 
   /**

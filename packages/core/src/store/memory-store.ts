@@ -1,11 +1,7 @@
-import { InvalidConfiguration } from '../errors.js';
-import { integerAtLeast } from '../validate.js';
 import { CounterWindows } from './counter-window.js';
 import { ExpiringEntries } from './expiring-entries.js';
+import { resolveMemoryStoreOptions } from './memory-store-options.js';
 import type { MemoryState, Reply, Store, StoreCall, StoreOperation } from './store.js';
-
-/** Default bound on the number of keys a {@link MemoryStore} holds. */
-export const DEFAULT_MAX_KEYS = 1_000_000;
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -17,7 +13,7 @@ export interface MemoryStoreOptions {
   maxKeys?: number;
   /** Milliseconds since the epoch; inject one to control time in tests. @default Date.now */
   clock?: () => number;
-  /** Prefix of every key. @default 'sluice' */
+  /** Prefix of every key: non-empty, without `{` or `}`. @default 'sluice' */
   prefix?: string;
 }
 
@@ -66,13 +62,11 @@ export class MemoryStore implements Store {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #sweeping = false;
 
-  constructor(options: MemoryStoreOptions = {}) {
-    this.maxKeys = integerAtLeast('maxKeys', options.maxKeys ?? DEFAULT_MAX_KEYS, 1);
-    if (options.clock !== undefined && typeof options.clock !== 'function') {
-      throw new InvalidConfiguration('clock', options.clock, 'a function returning milliseconds');
-    }
-    this.#clock = options.clock ?? Date.now;
-    this.prefix = options.prefix ?? 'sluice';
+  constructor(options?: MemoryStoreOptions) {
+    const resolved = resolveMemoryStoreOptions(options);
+    this.maxKeys = resolved.maxKeys;
+    this.#clock = resolved.clock;
+    this.prefix = resolved.prefix;
     const entries = this.#entries;
     const counters = this.#counters;
     this.#state = {

@@ -1,25 +1,21 @@
-import { InvalidConfiguration } from '../errors.js';
-import { integerAtLeast, positiveNumber } from '../validate.js';
 import { type MemoryPolicy, readMemoryPolicy, warnIfEvicting } from './eviction-policy.js';
-import { isValidPrefix } from './key-parts.js';
-import { MAX_BATCH, RedisBatcher, type RedisClient } from './redis-batcher.js';
+import { RedisBatcher, type RedisClient } from './redis-batcher.js';
+import { resolveRedisStoreOptions } from './redis-store-options.js';
 import type { ScriptClient } from './script-client.js';
 import type { Reply, Store, StoreCall, StoreOperation } from './store.js';
 
-/** Default deadline of one store call, queueing and batching included. */
-export const DEFAULT_TIMEOUT_MS = 200;
-/** Default number of calls of one operation sent in one EVALSHA. */
-export const DEFAULT_MAX_BATCH = MAX_BATCH;
+export { DEFAULT_MAX_BATCH, DEFAULT_TIMEOUT_MS } from './redis-store-options.js';
 
 export type { RedisClient };
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
-  /** Prefix of every key; must not contain `{` or `}`. @default 'sluice' */
+  /** Prefix of every key: non-empty, without `{` or `}` (`:` is fine). @default 'sluice' */
   prefix?: string;
   /**
    * Deadline of one call in milliseconds, covering queueing, batching and the round trip; past
    * it the call rejects with `StoreUnavailableError` and the caller's failure policy applies.
+   * At most 2^31 - 1 (Node's longest timer).
    * @default 200
    */
   timeoutMs?: number;
@@ -74,26 +70,13 @@ export class RedisStore implements Store {
 
   readonly #batcher: RedisBatcher;
 
-  constructor(client: RedisClient | ScriptClient, options: RedisStoreOptions = {}) {
-    if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {
-      throw new InvalidConfiguration(
-        'client',
-        client,
-        'an ioredis Redis or Cluster client, or a node-redis one wrapped in `nodeRedisClient()`',
-      );
-    }
-    const prefix = options.prefix ?? 'sluice';
-    if (!isValidPrefix(prefix)) {
-      throw new InvalidConfiguration('prefix', prefix, 'a string without `{` or `}`');
-    }
-    this.client = client;
-    this.prefix = prefix;
-    this.timeoutMs = positiveNumber('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    this.maxBatch = integerAtLeast('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1);
-    if (options.failFast !== undefined && typeof options.failFast !== 'boolean') {
-      throw new InvalidConfiguration('failFast', options.failFast, 'a boolean');
-    }
-    const failFast = options.failFast ?? true;
+  constructor(client: RedisClient | ScriptClient, options?: RedisStoreOptions) {
+    const resolved = resolveRedisStoreOptions(client, options);
+    this.client = resolved.client;
+    this.prefix = resolved.prefix;
+    this.timeoutMs = resolved.timeoutMs;
+    this.maxBatch = resolved.maxBatch;
+    const { failFast } = resolved;
     this.clustered = (client as { isCluster?: boolean }).isCluster === true;
     this.#batcher = new RedisBatcher(client, {
       timeoutMs: this.timeoutMs,

@@ -1,3 +1,5 @@
+import { InvalidConfiguration } from '../errors.js';
+
 /**
  * The store contract. A store is only a connection: the engines own their semantics and give
  * every operation twice, as a Lua function and as the same step on the in-memory map, side by
@@ -90,4 +92,27 @@ export interface Store {
    * memory store): engines call it when present to skip a promise and a turn per decision.
    */
   runNow?(operation: StoreOperation, call: StoreCall): Reply;
+}
+
+/**
+ * A `store` option: throws {@link InvalidConfiguration} naming `option` unless `value` is a
+ * {@link Store} (an object with `run`, `prefix` and `clustered`).
+ *
+ * @example
+ * ```ts
+ * this.store = storeOption('store', options.store);
+ * ```
+ */
+export function storeOption(option: string, value: unknown): Store {
+  const store = value as Partial<Store> | null;
+  if (
+    store === null ||
+    typeof store !== 'object' ||
+    typeof store.run !== 'function' ||
+    typeof store.prefix !== 'string' ||
+    typeof store.clustered !== 'boolean'
+  ) {
+    throw new InvalidConfiguration(option, value, 'a MemoryStore or RedisStore');
+  }
+  return store as Store;
 }
