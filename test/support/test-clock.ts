@@ -74,10 +74,6 @@ export interface Timed<T> {
 
 /** How a sequence's time passes: a manual clock, or real time on a Redis. */
 export interface Timeline {
-  /** True when time is real (Redis), false for a {@link ManualClock}. */
-  readonly real: boolean;
-  /** The time now, in ms. */
-  now(): number;
   /** Lets `ms` pass: moves the manual clock, or sleeps. */
   pass(ms: number): Promise<void>;
   /**
@@ -99,8 +95,6 @@ export interface Timeline {
  */
 export function manualTimeline(clock: ManualClock): Timeline {
   return {
-    real: false,
-    now: clock.now,
     async pass(ms) {
       clock.advance(ms);
     },
@@ -134,8 +128,6 @@ const GUARD_MS = 2;
 export function realTimeline(options: { marginMs: number }): Timeline {
   const { marginMs } = options;
   return {
-    real: true,
-    now: Date.now,
     async pass(ms) {
       if (ms > 0) await sleep(ms);
     },
