@@ -1,9 +1,12 @@
 import type { Page } from 'puppeteer-core';
 
-/** One POST the page sent to the endpoint, with Chromium's own times (ms since the epoch). */
+/** One request the page sent to the endpoint, with Chromium's own times (ms since the epoch). */
 export interface SentRequest {
-  /** What the envelope carries: an error event, a user feedback, or something else. */
-  readonly kind: 'event' | 'feedback' | 'other';
+  /**
+   * A CORS preflight (`OPTIONS`), or what a POSTed envelope carries: an error event, a user
+   * feedback, or something else.
+   */
+  readonly kind: 'preflight' | 'event' | 'feedback' | 'other';
   /** When Chromium sent it. */
   readonly sentAt: number;
   status?: number;
@@ -29,7 +32,7 @@ export async function answered(log: readonly SentRequest[], timeoutMs = 5000): P
 }
 
 /**
- * Records the POSTs `page` sends to `origin` from Chromium's DevTools network events, timed by
+ * Records the POSTs and CORS preflights `page` sends to `origin` from Chromium's DevTools network events, timed by
  * the browser's own clock (not by when this process hears of them), so they compare exactly
  * with the SDK's decisions in the page.
  *
@@ -43,17 +46,9 @@ export async function recordRequests(page: Page, origin: string): Promise<SentRe
   const pending = new Map<string, { entry: SentRequest; wallTime: number; timestamp: number }>();
   const cdp = await page.createCDPSession();
   cdp.on('Network.requestWillBeSent', ({ requestId, request, wallTime, timestamp }) => {
-    if (request.method !== 'POST' || !request.url.startsWith(origin)) return;
-    const body =
-      request.postData ??
-      (request.postDataEntries ?? [])
-        .map((part) => Buffer.from(part.bytes ?? '', 'base64').toString('utf8'))
-        .join('');
-    const kind = body.includes('"type":"event"')
-      ? 'event'
-      : body.includes('"type":"feedback"')
-        ? 'feedback'
-        : 'other';
+    if (!request.url.startsWith(origin)) return;
+    if (request.method !== 'POST' && request.method !== 'OPTIONS') return;
+    const kind = request.method === 'OPTIONS' ? 'preflight' : envelopeKind(request);
     const entry: SentRequest = { kind, sentAt: wallTime * 1000 };
     pending.set(requestId, { entry, wallTime, timestamp });
     log.push(entry);
@@ -71,4 +66,19 @@ export async function recordRequests(page: Page, origin: string): Promise<SentRe
   });
   await cdp.send('Network.enable');
   return log;
+}
+
+/** What a POSTed envelope carries, read from its body (an item header's `"type"`). */
+function envelopeKind(request: {
+  postData?: string;
+  postDataEntries?: Array<{ bytes?: string }>;
+}): SentRequest['kind'] {
+  const body =
+    request.postData ??
+    (request.postDataEntries ?? [])
+      .map((part) => Buffer.from(part.bytes ?? '', 'base64').toString('utf8'))
+      .join('');
+  if (body.includes('"type":"event"')) return 'event';
+  if (body.includes('"type":"feedback"')) return 'feedback';
+  return 'other';
 }

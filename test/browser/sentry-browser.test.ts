@@ -22,8 +22,8 @@ const CADENCE_MS = 100;
 
 /**
  * One project per window phase: windows start where `(t - organizationId mod 3)` is a multiple of
- * 3 s, so picking the project whose window started at the current whole second leaves the burst
- * at least 2 s of one window, without waiting for a window to start.
+ * 3 s, so the project whose window starts at the next whole second gives the burst a whole
+ * window, after a wait of at most a second.
  */
 const PROJECTS = [0, 1, 2].map((phase) => ({
   id: 700 + phase,
@@ -97,13 +97,15 @@ describe.each(['express', 'koa', 'fastify'] as const)(
       ) as Promise<Awaited<ReturnType<SentryPage[M]>>>;
 
     it(`accepts exactly ${QUOTA} of a burst of ${BURST} errors, holds errors back until the retry time, then sends again`, async () => {
-      const project = PROJECTS[Math.floor(Date.now() / 1000) % WINDOW_SECONDS]!;
+      const windowStart = Math.ceil(Date.now() / 1000) * 1000;
+      const project = PROJECTS[(windowStart / 1000) % WINDOW_SECONDS]!;
       const stats = async () =>
         (await (await fetch(`${endpoint.url}/api/${project.id}/stats/`)).json()) as ProjectStats;
       const host = endpoint.url.slice('http://'.length);
       await inPage('init', `http://${project.publicKeys[0]}@${host}/${project.id}`);
 
-      // The burst: every error is handed to the transport before any answer can arrive.
+      // The burst, at the window's start: every error is handed to the transport before any answer can arrive.
+      await sleep(Math.max(0, windowStart - Date.now()));
       await inPage('burst', BURST, 'burst');
       await answered(sent);
       const burst = sent.filter((s) => s.kind === 'event');
@@ -111,6 +113,10 @@ describe.each(['express', 'koa', 'fastify'] as const)(
       expect(burst.filter((s) => s.status === 200)).toHaveLength(QUOTA);
       const refused = burst.filter((s) => s.status === 429);
       expect(refused).toHaveLength(BURST - QUOTA);
+      // The envelope content type is not CORS-safelisted: Chromium asked first, and was answered.
+      const preflights = sent.filter((s) => s.kind === 'preflight');
+      expect(preflights.length).toBeGreaterThan(0);
+      for (const preflight of preflights) expect(preflight.status).toBe(204);
       const afterBurst = await stats();
       expect(afterBurst.accepted.error).toBe(QUOTA);
       expect(afterBurst.dropped.error?.project_quota).toBe(BURST - QUOTA);
@@ -145,7 +151,7 @@ describe.each(['express', 'koa', 'fastify'] as const)(
       for (const later of [first!, ...rest]) expect(later.status).toBe(200);
       // The errors captured before the retry time stayed in the page: only later ones were sent.
       const held = capturedAt.filter((at) => at < earliestRetry).length;
-      expect(held).toBeGreaterThanOrEqual(5);
+      expect(held).toBeGreaterThanOrEqual(3);
       expect(resumed().length).toBeLessThanOrEqual(capturedAt.length - held);
       const final = await stats();
       expect(final.accepted.error).toBe(QUOTA + resumed().length);

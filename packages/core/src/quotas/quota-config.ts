@@ -1,4 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
+import { isHeaderToken } from '../http/header-values.js';
 import {
   headerToken,
   integerAtLeast,
@@ -83,6 +84,52 @@ export function organizationQuota(project: Project, setting: QuotaSetting): Quot
     windowSeconds: setting.windowSeconds,
     reasonCode: 'org_quota',
   };
+}
+
+/** Reason codes and categories already found to be header tokens (a small, bounded set). */
+const knownTokens = new Set<string>();
+
+function isKnownToken(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (knownTokens.has(value)) return true;
+  if (!isHeaderToken(value)) return false;
+  if (knownTokens.size < 1000) knownTokens.add(value);
+  return true;
+}
+
+/**
+ * True when `quota` is a valid enforced or counted quota by a quick look that builds no
+ * string: the check every decision runs before falling back to {@link validateQuotaConfig},
+ * which names what is wrong. False says only "look closer" (it is false for every quota that
+ * is invalid, and for `limit: 0` ones): keep it accepting nothing `validateQuotaConfig` refuses.
+ *
+ * @example
+ * ```ts
+ * if (!isPlainQuota(quota)) validateQuotaConfig(quota, `getQuotas()[${i}]`);
+ * ```
+ */
+export function isPlainQuota(quota: QuotaConfig): boolean {
+  if (quota === null || typeof quota !== 'object') return false;
+  const { limit, id, windowSeconds, scope, scopeId, categories } = quota;
+  if (limit !== null && !(Number.isSafeInteger(limit) && limit > 0)) return false;
+  if (typeof id !== 'string' || id.length === 0) return false;
+  if (!Number.isSafeInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > 1e9) {
+    return false;
+  }
+  if (limit !== null || quota.reasonCode !== undefined) {
+    if (!isKnownToken(quota.reasonCode)) return false;
+  }
+  if (scope !== undefined && scope !== 'organization' && scope !== 'project' && scope !== 'key') {
+    return false;
+  }
+  if (scopeId !== undefined && typeof scopeId !== 'string' && typeof scopeId !== 'number') {
+    return false;
+  }
+  if (categories !== undefined) {
+    if (!Array.isArray(categories)) return false;
+    for (let i = 0; i < categories.length; i++) if (!isKnownToken(categories[i])) return false;
+  }
+  return true;
 }
 
 /** Throws {@link InvalidConfiguration}, naming `path`, unless `quota` is a valid {@link QuotaConfig}. */

@@ -1,8 +1,14 @@
 import { InvalidConfiguration } from '../errors.js';
-import { hashTag, keyId, keyPart } from '../store/key-parts.js';
+import { keyId } from '../store/key-parts.js';
 import type { Reply, Store } from '../store/store.js';
+import { type CounterKey, CounterKeys } from './counter-keys.js';
 import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
-import { type Project, type QuotaConfig, validateQuotaConfig } from './quota-config.js';
+import {
+  isPlainQuota,
+  type Project,
+  type QuotaConfig,
+  validateQuotaConfig,
+} from './quota-config.js';
 import {
   type QuotaCallOptions,
   type QuotaContext,
@@ -18,7 +24,7 @@ import {
   type RateLimit,
   RateLimited,
 } from './rate-limit.js';
-import { secondsToNextWindow, windowShift } from './window.js';
+import { secondsToNextWindow } from './window.js';
 
 /** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
 export const REJECT_ALL_RETRY_AFTER = 60;
@@ -57,10 +63,12 @@ export class Quotas {
   /** Seconds a counter outlives its window. */
   readonly graceSeconds: number;
   readonly #getQuotas: QuotasOptions['getQuotas'];
+  readonly #keys: CounterKeys;
 
   constructor(options: QuotasOptions) {
     const resolved = resolveQuotasOptions(options);
     this.store = resolved.store;
+    this.#keys = new CounterKeys(resolved.store.prefix);
     this.#getQuotas = resolved.getQuotas;
     this.graceSeconds = resolved.graceSeconds;
   }
@@ -69,8 +77,9 @@ export class Quotas {
    * Checks the request against every quota that applies and, unless one is exceeded, counts
    * `quantity` against all of them. A refusal counts nothing.
    */
-  isRateLimited(project: Project, opts: QuotaCallOptions = {}): Promise<RateLimit> {
-    // No async/await: a synchronous getQuotas and the memory store answer in one microtask.
+  isRateLimited(project: Project, opts: QuotaCallOptions = NO_OPTIONS): Promise<RateLimit> {
+    // No async/await: with a synchronous getQuotas and the memory store, the answer is ready
+    // when this returns (one resolved promise).
     try {
       const { quantity, timestampMs } = resolveCallOptions(opts);
       validateProject(project);
@@ -98,16 +107,25 @@ export class Quotas {
     }
     if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
 
-    const counted = this.#counted(project, quotas, opts.key);
     const keys: string[] = [];
-    const args: (string | number)[] = [quantity, this.graceSeconds];
-    for (const { quota, base, shift } of counted) {
+    const args: number[] = [quantity, this.graceSeconds];
+    const shifts: number[] = [];
+    for (let i = 0; i < quotas.length; i++) {
+      const quota = quotas[i]!;
+      const { base, shift } = this.#key(project, quota, opts.key);
       keys.push(base);
+      shifts.push(shift);
       args.push(quota.limit ?? -1, quota.windowSeconds, shift);
     }
+    const call = { keys, args, timestampMs };
+    // A store that answers synchronously (memory) decides now: no promise per store step.
+    if (this.store.runNow !== undefined) {
+      const reply = this.store.runNow(decideOperation, call);
+      return Promise.resolve(decision(quotas, shifts, quantity, reply as number[]));
+    }
     return this.store
-      .run(decideOperation, { keys, args, timestampMs })
-      .then((reply) => decision(counted, quantity, reply as number[]));
+      .run(decideOperation, call)
+      .then((reply) => decision(quotas, shifts, quantity, reply as number[]));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -155,20 +173,23 @@ export class Quotas {
   }
 
   #counted(project: Project, quotas: QuotaConfig[], key: string | undefined): Counted[] {
-    const tag = hashTag(project.organizationId);
-    return quotas.map((quota) => {
-      const scope = quota.scope ?? 'organization';
-      const value = keyPart(scopeValue(quota, project, key)!);
-      return {
-        quota,
-        base: `${this.store.prefix}:q:${tag}:${keyPart(quota.id)}:${scope[0]}:${value}:${quota.windowSeconds}`,
-        shift: windowShift(project.organizationId, quota.windowSeconds),
-      };
-    });
+    return quotas.map((quota) => ({ quota, ...this.#key(project, quota, key) }));
+  }
+
+  /** The counter key of `quota` for this request (cached: see {@link CounterKeys}). */
+  #key(project: Project, quota: QuotaConfig, key: string | undefined): CounterKey {
+    const scope = quota.scope ?? 'organization';
+    return this.#keys.of(project.organizationId, scope, scopeValue(quota, project, key)!, quota);
   }
 }
 
+/** The options of a call that passes none: shared, never written. */
+const NO_OPTIONS: QuotaCallOptions = Object.freeze({});
+/** The context of a call without a key or request: shared, frozen so no getQuotas can write it. */
+const NO_CONTEXT: QuotaContext = Object.freeze({});
+
 function context(opts: QuotaCallOptions): QuotaContext {
+  if (opts.key === undefined && opts.request === undefined) return NO_CONTEXT;
   const ctx: QuotaContext = {};
   if (opts.key !== undefined) ctx.key = opts.key;
   if (opts.request !== undefined) ctx.request = opts.request;
@@ -185,16 +206,19 @@ function applicable(
   if (!Array.isArray(configs)) {
     throw new InvalidConfiguration('getQuotas()', configs, 'an array of QuotaConfig');
   }
-  const quotas: QuotaConfig[] = [];
+  // Most decisions keep every quota: the new array is built only once one is left out.
+  let quotas: QuotaConfig[] | undefined;
   for (let i = 0; i < configs.length; i++) {
     const quota = configs[i]!;
-    validateQuotaConfig(quota, `getQuotas()[${i}]`);
-    if (byCategory && !matchesCategory(quota, opts.category)) continue;
+    if (!isPlainQuota(quota)) validateQuotaConfig(quota, `getQuotas()[${i}]`);
+    let applies = !byCategory || matchesCategory(quota, opts.category);
     // An empty project id is an id like any other; a missing one would share one counter.
-    if (quota.scope === 'project') keyId('project.id', project.id, true);
-    if (scopeValue(quota, project, opts.key) !== undefined) quotas.push(quota);
+    if (applies && quota.scope === 'project') keyId('project.id', project.id, true);
+    applies &&= scopeValue(quota, project, opts.key) !== undefined;
+    if (applies) quotas?.push(quota);
+    else quotas ??= configs.slice(0, i);
   }
-  return quotas;
+  return quotas ?? configs;
 }
 
 function matchesCategory(quota: QuotaConfig, category: string | undefined): boolean {
@@ -203,21 +227,23 @@ function matchesCategory(quota: QuotaConfig, category: string | undefined): bool
   return category !== undefined && categories.includes(category);
 }
 
-/** The id the quota counts per for this request, or undefined when it does not apply. */
+/**
+ * The id the quota counts per for this request (as given: ids compare as strings, but a
+ * number is not turned into one), or undefined when it does not apply.
+ */
 function scopeValue(
   quota: QuotaConfig,
   project: Project,
   key: string | undefined,
-): string | undefined {
+): string | number | undefined {
   const scope = quota.scope ?? 'organization';
   const value =
-    scope === 'organization'
-      ? String(project.organizationId)
-      : scope === 'project'
-        ? String(project.id)
-        : key;
+    scope === 'organization' ? project.organizationId : scope === 'project' ? project.id : key;
   if (value === undefined) return undefined;
-  if (quota.scopeId !== undefined && String(quota.scopeId) !== value) return undefined;
+  const { scopeId } = quota;
+  if (scopeId !== undefined && scopeId !== value && String(scopeId) !== String(value)) {
+    return undefined;
+  }
   return value;
 }
 
@@ -232,13 +258,19 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
 }
 
 /** Turns the decide reply `{ now µs, counted, used... }` into the answer. */
-function decision(counted: Counted[], quantity: number, reply: number[]): RateLimit {
+function decision(
+  quotas: QuotaConfig[],
+  shifts: number[],
+  quantity: number,
+  reply: number[],
+): RateLimit {
   const timestamp = reply[0]! / 1e6;
   const limits: ExceededLimit[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   let tightest: QuotaRemaining | undefined;
-  for (let i = 0; i < counted.length; i++) {
-    const { quota, shift } = counted[i]!;
+  for (let i = 0; i < quotas.length; i++) {
+    const quota = quotas[i]!;
+    const shift = shifts[i]!;
     const { limit } = quota;
     if (limit === null) continue;
     const used = reply[i + 2]!;

@@ -101,6 +101,12 @@ export class CounterWindow {
  */
 export class CounterWindows {
   readonly #windows = new Map<number, CounterWindow>();
+  /**
+   * The window last found and where it ends, since the quotas of one decision usually share
+   * one. Coherent: it is always a window of `#windows` (reset when that window is dropped).
+   */
+  #lastEnd = Number.NaN;
+  #last: CounterWindow | undefined;
   /** Counters held in every window. */
   size = 0;
 
@@ -111,8 +117,13 @@ export class CounterWindows {
 
   /** The live window that ends at `windowEndMs`, or undefined (an expired one is dropped). */
   find(windowEndMs: number, now: number): CounterWindow | undefined {
-    const window = this.#windows.get(windowEndMs);
-    if (window === undefined || window.expiresAt > now) return window;
+    const window = windowEndMs === this.#lastEnd ? this.#last : this.#windows.get(windowEndMs);
+    if (window === undefined) return undefined;
+    if (window.expiresAt > now) {
+      this.#lastEnd = windowEndMs;
+      this.#last = window;
+      return window;
+    }
     this.#drop(windowEndMs, window);
     return undefined;
   }
@@ -167,11 +178,17 @@ export class CounterWindows {
   /** Drops every window. */
   clear(): void {
     this.#windows.clear();
+    this.#last = undefined;
+    this.#lastEnd = Number.NaN;
     this.size = 0;
   }
 
   #drop(end: number, window: CounterWindow): number {
     this.#windows.delete(end);
+    if (window === this.#last) {
+      this.#last = undefined;
+      this.#lastEnd = Number.NaN;
+    }
     const dropped = window.size;
     this.size -= dropped;
     return dropped;

@@ -1,0 +1,95 @@
+import { hashTag, keyPart } from '../store/key-parts.js';
+import type { QuotaConfig, QuotaScope } from './quota-config.js';
+import { windowShift } from './window.js';
+
+/** Counter bases held before the cache starts over, so a flood of ids cannot grow it. */
+const MAX_CACHED = 10_000;
+
+/** Where one quota counts for one request: its counter base and its window shift. */
+export interface CounterKey {
+  /** `<prefix>:q:{<org>}:<quota id>:<scope letter>:<scope value>:<window seconds>`. */
+  readonly base: string;
+  /** Seconds the organization's windows are shifted by. */
+  readonly shift: number;
+}
+
+interface CachedKey extends CounterKey {
+  readonly id: string;
+  readonly windowSeconds: number;
+}
+
+interface OrganizationKeys {
+  readonly tag: string;
+  /** Cached keys per scope value, one map per scope. */
+  readonly organization: Map<string | number, CachedKey[]>;
+  readonly project: Map<string | number, CachedKey[]>;
+  readonly key: Map<string | number, CachedKey[]>;
+}
+
+/**
+ * The counter keys of a {@link Quotas} engine, built once per organization, scope value and
+ * quota and then reused, so a decision builds no key string and the store hashes each key
+ * once (a string caches its hash). A key depends only on what the cache is looked up by
+ * (organization id, scope, scope value, quota id, window length) and the store's prefix, so a
+ * cached key is always the key that would be built; past {@link MAX_CACHED} keys the cache
+ * starts over.
+ *
+ * @example
+ * ```ts
+ * const keys = new CounterKeys('sluice');
+ * const { base, shift } = keys.of(7, 'project', 42, { id: 'p', windowSeconds: 60 });
+ * // base: 'sluice:q:{7}:p:p:42:60', shift: 7
+ * ```
+ */
+export class CounterKeys {
+  readonly #prefix: string;
+  #organizations = new Map<string | number, OrganizationKeys>();
+  #size = 0;
+
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+  }
+
+  /** The counter key of `quota` for scope value `value` in organization `organizationId`. */
+  of(
+    organizationId: string | number,
+    scope: QuotaScope,
+    value: string | number,
+    quota: Pick<QuotaConfig, 'id' | 'windowSeconds'>,
+  ): CounterKey {
+    let organization = this.#organizations.get(organizationId);
+    if (organization === undefined) {
+      organization = {
+        tag: hashTag(organizationId),
+        organization: new Map(),
+        project: new Map(),
+        key: new Map(),
+      };
+      this.#organizations.set(organizationId, organization);
+    }
+    const byValue = organization[scope];
+    let cached = byValue.get(value);
+    if (cached !== undefined) {
+      for (let i = 0; i < cached.length; i++) {
+        const key = cached[i]!;
+        if (key.id === quota.id && key.windowSeconds === quota.windowSeconds) return key;
+      }
+    } else {
+      cached = [];
+      byValue.set(value, cached);
+    }
+    const key: CachedKey = {
+      id: quota.id,
+      windowSeconds: quota.windowSeconds,
+      base: `${this.#prefix}:q:${organization.tag}:${keyPart(quota.id)}:${scope[0]}:${keyPart(value)}:${quota.windowSeconds}`,
+      shift: windowShift(organizationId, quota.windowSeconds),
+    };
+    if (++this.#size > MAX_CACHED) {
+      this.#organizations = new Map();
+      this.#size = 0;
+    } else {
+      cached.push(key);
+    }
+    return key;
+  }
+}
