@@ -210,11 +210,11 @@ export class Quotas {
     const args: (string | number)[] = [this.graceSeconds];
     for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
     const keys = counted.map((c) => c.base);
-    const removed = (await this.store.run(resetCountersOperation, {
-      keys,
-      args,
+    const removed = (await this.store.run(
+      resetCountersOperation,
+      { keys, args },
       timestampMs,
-    })) as number[];
+    )) as number[];
     return counted.map(({ quota }, i) => ({ quota, removed: removed[i]! }));
   }
 

@@ -1,4 +1,4 @@
-import type { StoreOperation } from '../store/store.js';
+import { positionalOperation } from '../store/operation.js';
 import { SLOT_LUA, ttlMs, windowEnd } from './counter-operations.js';
 
 /**
@@ -17,7 +17,7 @@ import { SLOT_LUA, ttlMs, windowEnd } from './counter-operations.js';
  * const removed = await store.run(resetCountersOperation, { keys: [base], args: [60, 3600, 7] });
  * ```
  */
-export const resetCountersOperation: StoreOperation = {
+export const resetCountersOperation = positionalOperation({
   name: 'sluice_quotas_reset',
   lua: `${SLOT_LUA}
 local t = now / 1000
@@ -39,4 +39,4 @@ return reply`,
       return used;
     });
   },
-};
+});

@@ -1,4 +1,4 @@
-import type { StoreOperation } from '../store/store.js';
+import { positionalOperation } from '../store/operation.js';
 
 /**
  * Clears one sliding window: every granule it holds.
@@ -11,7 +11,7 @@ import type { StoreOperation } from '../store/store.js';
  * const cleared = await store.run(resetWindowOperation, { keys: [windowKey(prefix, tag, quota)], args: [] });
  * ```
  */
-export const resetWindowOperation: StoreOperation = {
+export const resetWindowOperation = positionalOperation({
   name: 'sluice_window_reset',
   lua: `return redis.call('DEL', keys[1])`,
   memory(state, keys) {
@@ -19,4 +19,4 @@ export const resetWindowOperation: StoreOperation = {
     state.delete(keys[0]!);
     return held ? 1 : 0;
   },
-};
+});
