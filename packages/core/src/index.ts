@@ -88,6 +88,10 @@ export {
   RateLimited,
   type RateLimitInit,
 } from './quotas/rate-limit.js';
+export {
+  DEFAULT_REJECTION_CACHE_MAX_SECONDS,
+  RejectionCache,
+} from './quotas/rejection-cache.js';
 export { Quota, type QuotaOptions } from './sliding-window/quota.js';
 export type { GrantedQuota, RequestedQuota } from './sliding-window/requests.js';
 export { SlidingWindowRateLimiter } from './sliding-window/sliding-window-rate-limiter.js';
