@@ -1,7 +1,6 @@
 import {
   ConcurrencyLimiter,
   type ConcurrencyLimiterOptions,
-  HttpLimiter,
   InvalidConfiguration,
   MemoryStore,
   type MemoryStoreOptions,
@@ -13,6 +12,7 @@ import {
   SlidingWindowRateLimiter,
   type Store,
 } from '@sluice/core';
+import { HttpLimiter } from '@sluice/core/adapter';
 import { RedisStore, type RedisStoreOptions } from '@sluice/core/redis';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
