@@ -73,7 +73,12 @@ export {
   type QuotaSetting,
   validateQuotaConfig,
 } from './quotas/quota-config.js';
-export { Quotas, type QuotaUsage, REJECT_ALL_RETRY_AFTER } from './quotas/quotas.js';
+export {
+  type QuotaReset,
+  Quotas,
+  type QuotaUsage,
+  REJECT_ALL_RETRY_AFTER,
+} from './quotas/quotas.js';
 export {
   DEFAULT_GRACE_SECONDS,
   type QuotaCallOptions,

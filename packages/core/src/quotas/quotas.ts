@@ -25,6 +25,7 @@ import {
   RateLimited,
 } from './rate-limit.js';
 import type { RejectionCache } from './rejection-cache.js';
+import { resetCountersOperation } from './reset-operation.js';
 import { secondsToNextWindow } from './window.js';
 
 /** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
@@ -36,6 +37,14 @@ export interface QuotaUsage {
   quota: QuotaConfig;
   /** `used - refunded` in the current window; null for a quota that is not counted (limit 0). */
   used: number | null;
+}
+
+/** One line of {@link Quotas.reset}: a quota whose current window was cleared. */
+export interface QuotaReset {
+  /** The quota. */
+  quota: QuotaConfig;
+  /** `used - refunded` its current window held before the reset. */
+  removed: number;
 }
 
 interface Counted {
@@ -170,6 +179,43 @@ export class Quotas {
       quota,
       used: quota.limit === 0 ? null : (usage[next++] as number),
     }));
+  }
+
+  /**
+   * Clears the current window of a project's own counters (its `project`-scoped quotas), or,
+   * with `key`, of that key's (`key`-scoped quotas), in one atomic store step, and says what
+   * each held. Organization quotas, shared by the organization's projects, are left alone.
+   * This engine's remembered refusals of those counters are forgotten at once; other
+   * processes' end within their `rejectionCacheMaxSeconds` (1 s by default).
+   *
+   * @example
+   * ```ts
+   * const cleared = await quotas.reset({ id: 42, organizationId: 7 });
+   * for (const { quota, removed } of cleared) console.log(quota.id, removed);
+   * ```
+   */
+  async reset(
+    project: Project,
+    opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
+  ): Promise<QuotaReset[]> {
+    const { timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
+    const scope = opts.key === undefined ? 'project' : 'key';
+    const quotas = (await this.#applicable(project, opts, false)).filter(
+      (q) => q.limit !== 0 && q.scope === scope,
+    );
+    if (quotas.length === 0) return [];
+    const counted = this.#counted(project, quotas, opts.key);
+    for (const { base } of counted) this.#rejections?.forget(base);
+    const args: (string | number)[] = [this.graceSeconds];
+    for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
+    const keys = counted.map((c) => c.base);
+    const removed = (await this.store.run(resetCountersOperation, {
+      keys,
+      args,
+      timestampMs,
+    })) as number[];
+    return counted.map(({ quota }, i) => ({ quota, removed: removed[i]! }));
   }
 
   async #applicable(
