@@ -1,5 +1,5 @@
 // The real @sentry/browser in headless Chromium, on a page of another origin, against the example
-// endpoint on each framework: a burst over a 3-second error quota has exactly the quota accepted;
+// endpoint on each framework: a burst over a 4-second error quota has exactly the quota accepted;
 // the SDK reads the 429's X-Sentry-Rate-Limits through CORS, sends no error until the retry time
 // (while feedback still goes out), and sends errors again after it.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,15 +17,16 @@ import type { SentryPage } from './sentry-page.js';
 
 const QUOTA = 5;
 const BURST = 3 * QUOTA;
-const WINDOW_SECONDS = 3;
+/** The longest window the issue allows: a burst that takes a second under load still fits in it. */
+const WINDOW_SECONDS = 4;
 const CADENCE_MS = 100;
 
 /**
- * One project per window phase: windows start where `(t - organizationId mod 3)` is a multiple of
- * 3 s, so the project whose window starts at the next whole second gives the burst a whole
+ * One project per window phase: windows start where `(t - organizationId mod 4)` is a multiple of
+ * 4 s, so the project whose window starts at the next whole second gives the burst a whole
  * window, after a wait of at most a second.
  */
-const PROJECTS = [0, 1, 2].map((phase) => ({
+const PROJECTS = [0, 1, 2, 3].map((phase) => ({
   id: 700 + phase,
   organizationId: 9000 + phase,
   publicKeys: [`b0${phase}`.padEnd(32, '0')],
@@ -110,6 +111,10 @@ describe.each(['express', 'koa', 'fastify'] as const)(
       await answered(sent);
       const burst = sent.filter((s) => s.kind === 'event');
       expect(burst).toHaveLength(BURST);
+      const burstEnd = Math.max(...burst.map((s) => s.answeredAt!));
+      expect(burstEnd, 'the whole burst was answered within its window').toBeLessThan(
+        windowStart + WINDOW_SECONDS * 1000,
+      );
       expect(burst.filter((s) => s.status === 200)).toHaveLength(QUOTA);
       const refused = burst.filter((s) => s.status === 429);
       expect(refused).toHaveLength(BURST - QUOTA);

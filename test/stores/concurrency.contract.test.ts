@@ -150,13 +150,15 @@ describe.each(STORE_KINDS)('ConcurrencyLimiter on %s', (kind) => {
 
   it('an expired lease is reclaimed by the next acquire; its holder can neither extend nor free that slot', async () => {
     const { store, advance } = timedStore(harness);
-    const limiter = limiterOf({ limit: 2, leaseSeconds: 0.3, retryIntervalSeconds: 0.05 }, store);
+    // A 1 s lease: on Redis time really passes, and every margin below is 300 ms or more, so
+    // a loaded machine's slow round trips cannot expire a lease the test counts as live.
+    const limiter = limiterOf({ limit: 2, leaseSeconds: 1, retryIntervalSeconds: 0.05 }, store);
     const seen = record(limiter);
     const a = (await limiter.acquire('q'))!;
-    await advance(150);
+    await advance(500);
     const c = (await limiter.acquire('q'))!;
     expect(await limiter.acquire('q')).toBeNull();
-    await advance(200); // a expired, c still live
+    await advance(700); // a expired, c still live
     expect(await limiter.inFlight('q')).toBe(1);
 
     const b = (await limiter.acquire('q'))!;
@@ -176,11 +178,11 @@ describe.each(STORE_KINDS)('ConcurrencyLimiter on %s', (kind) => {
 
   it('extend renews a live lease for another lease length', async () => {
     const { store, advance } = timedStore(harness);
-    const limiter = limiterOf({ limit: 1, leaseSeconds: 0.3, retryIntervalSeconds: 0.05 }, store);
+    const limiter = limiterOf({ limit: 1, leaseSeconds: 1, retryIntervalSeconds: 0.05 }, store);
     const a = (await limiter.acquire('q'))!;
-    await advance(200);
+    await advance(700);
     expect(await a.extend()).toBe(true);
-    await advance(200); // 400 ms after the grant, 200 after the renewal
+    await advance(700); // 1.4 s after the grant, 0.7 s after the renewal
     expect(await limiter.inFlight('q')).toBe(1);
     expect(await limiter.acquire('q')).toBeNull();
     await a.release();
@@ -188,20 +190,20 @@ describe.each(STORE_KINDS)('ConcurrencyLimiter on %s', (kind) => {
 
   it('the key lives as long as its latest lease and disappears when abandoned', async () => {
     const { store, advance } = timedStore(harness);
-    const limiter = limiterOf({ limit: 2, leaseSeconds: 0.3, retryIntervalSeconds: 0.05 }, store);
+    const limiter = limiterOf({ limit: 2, leaseSeconds: 1, retryIntervalSeconds: 0.05 }, store);
     const storeKey = `${store.prefix}:c:{q}`;
     const a = (await limiter.acquire('q'))!;
     const ttl = await harness.pttl(store, storeKey);
-    expect(ttl).toBeGreaterThan(200);
-    expect(ttl).toBeLessThanOrEqual(300);
+    expect(ttl).toBeGreaterThan(700);
+    expect(ttl).toBeLessThanOrEqual(1000);
     await a.release();
     expect(await harness.pttl(store, storeKey)).toBeLessThan(0);
 
     await limiter.acquire('q'); // abandoned: never released
-    await advance(150);
+    await advance(500);
     const b = (await limiter.acquire('q'))!;
-    expect(await harness.pttl(store, storeKey)).toBeGreaterThan(200);
-    await advance(350);
+    expect(await harness.pttl(store, storeKey)).toBeGreaterThan(700);
+    await advance(1200);
     expect(await harness.pttl(store, storeKey)).toBeLessThan(0);
     expect(await b.extend()).toBe(false);
   });

@@ -226,6 +226,7 @@ describe.each(STORE_KINDS)('Quotas on %s', (kind) => {
     ]);
     const first = await quotas.isRateLimited(project, { quantity: 4, timestamp: T0 });
     expect(first.tightest).toEqual({
+      id: 'm',
       limit: 10,
       remaining: 6,
       windowSeconds: 60,

@@ -1,5 +1,5 @@
 import { isStoreUnavailable, type QuotaConfig, Quotas } from '@sluice/core';
-import { RedisStore, readMemoryPolicy } from '@sluice/core/redis';
+import { EVICTING_REDIS_WARNING, RedisStore, readMemoryPolicy } from '@sluice/core/redis';
 import { sluice } from '@sluice/express';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -78,12 +78,25 @@ describe('Redis under maxmemory-policy allkeys-lru (4 MB)', () => {
     await redis.server.stop();
   });
 
-  it('reads the policy as one that evicts sluice keys', async () => {
+  it('reads the policy as one that evicts sluice keys, and warns once per client with a code', async () => {
     expect(await readMemoryPolicy(redis.client)).toEqual({
       maxmemoryBytes: 4 * 1024 * 1024,
       policy: 'allkeys-lru',
       evicts: true,
     });
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    try {
+      const stores = [new RedisStore(redis.client), new RedisStore(redis.client)];
+      for (const store of stores) expect((await store.memoryPolicy)?.policy).toBe('allkeys-lru');
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on next tick
+      const ours = warnings.filter((w) => (w as { code?: string }).code === EVICTING_REDIS_WARNING);
+      expect(ours).toHaveLength(1);
+      expect(ours[0]!.message).toMatch(/allkeys-lru.*noeviction/);
+    } finally {
+      process.off('warning', listen);
+    }
   });
 
   it('forgets a full quota when its counter is evicted: the project is admitted again', async () => {
@@ -120,10 +133,7 @@ describe('Redis under maxmemory-policy noeviction (4 MB), full', () => {
   });
 
   it('reads the policy as one that keeps sluice keys', async () => {
-    expect(await readMemoryPolicy(redis.client)).toMatchObject({
-      policy: 'noeviction',
-      evicts: false,
-    });
+    expect(await store.memoryPolicy).toMatchObject({ policy: 'noeviction', evicts: false });
   });
 
   it('still refuses what is over quota, and fails decisions that must count with OOM', async () => {

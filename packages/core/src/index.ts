@@ -73,7 +73,12 @@ export {
   type QuotaSetting,
   validateQuotaConfig,
 } from './quotas/quota-config.js';
-export { Quotas, type QuotaUsage, REJECT_ALL_RETRY_AFTER } from './quotas/quotas.js';
+export {
+  type QuotaReset,
+  Quotas,
+  type QuotaUsage,
+  REJECT_ALL_RETRY_AFTER,
+} from './quotas/quotas.js';
 export {
   DEFAULT_GRACE_SECONDS,
   type QuotaCallOptions,
@@ -88,6 +93,10 @@ export {
   RateLimited,
   type RateLimitInit,
 } from './quotas/rate-limit.js';
+export {
+  DEFAULT_REJECTION_CACHE_MAX_SECONDS,
+  RejectionCache,
+} from './quotas/rejection-cache.js';
 export { Quota, type QuotaOptions } from './sliding-window/quota.js';
 export type { GrantedQuota, RequestedQuota } from './sliding-window/requests.js';
 export { SlidingWindowRateLimiter } from './sliding-window/sliding-window-rate-limiter.js';

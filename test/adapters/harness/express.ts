@@ -35,6 +35,7 @@ export function expressFramework(
       if (spec.parseBody) app.use(json());
       app.use('/api', limiter);
       app.all('/api/:id/store/', ok);
+      app.all('/api/:id/envelope/', ok);
       app.all('/api/:id/routed/', stage, ok);
       app.all('/api/:id/decorated/', decorated);
       app.all('/solo/api/:id/routed/', stage, ok);

@@ -18,10 +18,10 @@ export function fastifyFramework(name: string): Framework {
     name,
     async build(spec: AppSpec): Promise<TestApp> {
       const { fastifyController } = await loadControllers();
-      // Paths match in any letter case, as Express and Sentry route them.
+      // Paths match in any letter case and either slash, as Express and Sentry route them.
       const app = Fastify({
         trustProxy: spec.trustProxy ?? false,
-        routerOptions: { caseSensitive: false },
+        routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
       });
       if (spec.cors) {
         await app.register(fastifyCors, { origin: true, exposedHeaders: [APP_EXPOSED_HEADER] });
@@ -38,6 +38,7 @@ export function fastifyFramework(name: string): Framework {
         controller.handle(request, reply);
       const solo = { config: { sluice: false as const } };
       app.all('/api/:id/store/', ok);
+      app.all('/api/:id/envelope/', ok);
       app.all('/api/:id/routed/', { config: { sluice: spec.route ?? {} } }, ok);
       app.all('/api/:id/decorated/', decorated);
       app.all(

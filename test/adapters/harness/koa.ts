@@ -31,7 +31,7 @@ export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
       const ok: Middleware = (ctx) => respond(ctx, 'handler');
       const decorated: Middleware = (ctx, next) => controller.handle(ctx, next);
       const routes: Array<[RegExp, Middleware[]]> = [
-        [/^\/api\/[^/]+\/store\/$/, [ok]],
+        [/^\/api\/[^/]+\/(?:store|envelope)\/?$/, [ok]],
         [/^\/api\/[^/]+\/routed\/$/, [stage, ok]],
         [/^\/api\/[^/]+\/decorated\/$/, [decorated]],
         [/^\/solo\/api\/[^/]+\/routed\/$/, [stage, ok]],

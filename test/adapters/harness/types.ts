@@ -5,7 +5,8 @@ import type { HttpLimiter, RequestOutcome, SluiceOptions } from '@sluice/core';
  * One app per test, the same on every framework. Routes (each answers 200 with a
  * {@link HandlerReply} unless said otherwise):
  *
- * - `/api/:id/store/`: behind the app-level limiter (which covers every `/api/` path);
+ * - `/api/:id/store/` and `/api/:id/envelope/`: behind the app-level limiter (which covers
+ *   every `/api/` path); every route matches in any letter case, with or without the slash;
  * - `/api/:id/routed/`: the limiter, then `route(spec.route)`;
  * - `/api/:id/decorated/`: the limiter, then a controller method decorated with
  *   `quota(limiter, spec.decorated)`;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
-import type { Lease } from '../concurrency/lease.js';
+import { HeldLease, type Lease } from '../concurrency/lease.js';
 import {
   InvalidConfiguration,
   isInvalidConfiguration,
@@ -10,7 +10,7 @@ import {
 import type { Project } from '../quotas/quota-config.js';
 import { validateQuotaConfig } from '../quotas/quota-config.js';
 import { Quotas } from '../quotas/quotas.js';
-import type { QuotaRemaining } from '../quotas/rate-limit.js';
+import { RejectionCache } from '../quotas/rejection-cache.js';
 import { toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
 import { MemoryStore } from '../store/memory-store.js';
@@ -28,12 +28,11 @@ import {
   errorAnswer,
   exposedHeaders,
   formatRateLimits,
-  ietfHeaders,
   type Refusal,
   rateLimitedAnswer,
   SLUICE_HEADERS,
 } from './answers.js';
-import { MAX_CATEGORY_LENGTH } from './header-values.js';
+import { MAX_CATEGORY_LENGTH, REJECT_ALL_SECONDS } from './header-values.js';
 import type { SluiceEvents } from './http-events.js';
 import {
   type Identity,
@@ -45,13 +44,13 @@ import {
 } from './http-options.js';
 import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-request.js';
 import { identifyRequest } from './identification.js';
+import { Policies } from './ietf-headers.js';
 import {
   CONCURRENCY_OPTION_NAMES,
   rejectUnknownOptions,
   SLUICE_OPTION_NAMES,
   WINDOWS_OPTION_NAMES,
 } from './option-names.js';
-import { RejectionCache } from './rejection-cache.js';
 import { type ItemReader, readItems } from './request-items.js';
 
 /** A dropped item: what was refused and why. */
@@ -164,7 +163,8 @@ interface Shared {
   readonly store: Store;
   readonly events: EventEmitter<SluiceEvents>;
   readonly states: WeakMap<object, RequestState>;
-  readonly cache: RejectionCache;
+  /** Full quota counters, shared by every stage; undefined when `rejectionCacheMaxSeconds` is 0. */
+  readonly rejections: RejectionCache | undefined;
   nextStage: number;
 }
 
@@ -194,7 +194,10 @@ export class HttpLimiter {
   readonly #engines: StageEngines;
   /** For a route stage: only what its own options name, used when the request passed the limiter. */
   readonly #ownEngines: StageEngines;
-  readonly #quotas: Quotas | undefined;
+  /** Quotas with the limiter's rejection cache, for enforced decisions. */
+  readonly #quotas: Quotas;
+  /** The same quotas without the cache, for shadow decisions. */
+  readonly #shadowQuotas: Quotas;
   readonly #windows: SlidingWindowRateLimiter | undefined;
   readonly #reader: ItemReader;
   readonly #headers: Record<string, string>;
@@ -209,7 +212,14 @@ export class HttpLimiter {
       store,
       events: new EventEmitter<SluiceEvents>(),
       states: new WeakMap(),
-      cache: new RejectionCache(),
+      rejections:
+        options.rejectionCacheMaxSeconds === 0
+          ? undefined
+          : new RejectionCache(
+              options.rejectionCacheMaxSeconds === undefined
+                ? {}
+                : { maxSeconds: options.rejectionCacheMaxSeconds },
+            ),
       nextStage: 0,
     };
     this.events = this.#shared.events;
@@ -223,11 +233,15 @@ export class HttpLimiter {
       const stage = ctx.request as { engines: StageEngines; req: SluiceRequest };
       return stage.engines.quotas!(project, stage.req);
     };
+    const grace = graceSeconds === undefined ? {} : { graceSeconds };
+    const { rejections } = this.#shared;
     this.#quotas = new Quotas({
       store,
       getQuotas: quotasOf,
-      ...(graceSeconds === undefined ? {} : { graceSeconds }),
+      ...grace,
+      ...(rejections === undefined ? {} : { rejectionCache: rejections }),
     });
+    this.#shadowQuotas = new Quotas({ store, getQuotas: quotasOf, ...grace });
     this.#windows = options.windows === undefined ? undefined : new SlidingWindowRateLimiter(store);
     this.#reader = {
       items: options.items,
@@ -247,6 +261,13 @@ export class HttpLimiter {
   route(options: SluiceOptions): HttpLimiter {
     if (options === null || typeof options !== 'object') {
       throw new InvalidConfiguration('options', options, 'an options object');
+    }
+    if (options.rejectionCacheMaxSeconds !== undefined) {
+      throw new InvalidConfiguration(
+        'rejectionCacheMaxSeconds',
+        options.rejectionCacheMaxSeconds,
+        "no value on a route: the limiter's cache is shared by its routes (set it on the limiter)",
+      );
     }
     return new HttpLimiter({ ...this.options, ...options }, { shared: this.#shared, own: options });
   }
@@ -341,11 +362,12 @@ export class HttpLimiter {
     const { items } = plan;
     const refusals: (readonly Refusal[])[] = new Array(items.length).fill(NO_REFUSALS);
     let lease: Lease | null = null;
-    let tightest: QuotaRemaining | undefined;
+    const policies = this.options.rateLimitHeaders === true ? new Policies() : undefined;
     let failure: StoreUnavailableError | undefined;
     try {
       if (engines.concurrency !== undefined) {
-        lease = await engines.concurrency.limiter.acquire(plan.slotKey!);
+        const { limiter, limit } = engines.concurrency;
+        lease = await limiter.acquire(plan.slotKey!);
         if (lease === null) {
           const refusal: Refusal = {
             retryAfter: 1,
@@ -355,20 +377,33 @@ export class HttpLimiter {
           };
           refusals.fill([refusal]);
         }
+        policies?.add({
+          name: 'concurrency',
+          quota: limit,
+          // Held by this process's limiter: it knows how many were in flight at the grant.
+          ...(lease instanceof HeldLease
+            ? { remaining: Math.max(0, limit - lease.inFlightAtGrant) }
+            : lease === null
+              ? { remaining: 0 }
+              : {}),
+          ...(lease === null ? { resetSeconds: 1 } : {}),
+          refused: lease === null,
+        });
       }
       for (
         let i = 0;
         i < items.length && (engines.concurrency === undefined || lease !== null);
         i++
       ) {
-        const decided = await this.#decideItem(req, state, engines, plan, items[i]!, shadow);
-        refusals[i] = decided.refusals;
-        if (
-          decided.tightest &&
-          (tightest === undefined || decided.tightest.remaining < tightest.remaining)
-        ) {
-          tightest = decided.tightest;
-        }
+        refusals[i] = await this.#decideItem(
+          req,
+          state,
+          engines,
+          plan,
+          items[i]!,
+          shadow,
+          policies,
+        );
       }
     } catch (error) {
       if (!isStoreUnavailable(error)) {
@@ -380,9 +415,9 @@ export class HttpLimiter {
     const held = lease;
     const release = held === null ? releaseNothing : () => held.release().catch(() => undefined);
     const headers =
-      tightest && this.options.rateLimitHeaders
-        ? Object.assign(ietfHeaders(tightest), this.#headers)
-        : this.#headers;
+      policies === undefined || policies.empty
+        ? this.#headers
+        : Object.assign(policies.headers(), this.#headers);
 
     if (failure !== undefined) {
       const denied = this.#reportStoreError(state, failure, shadow);
@@ -454,16 +489,11 @@ export class HttpLimiter {
     plan: Planned,
     item: RequestItem,
     shadow: boolean,
-  ): Promise<{ refusals: readonly Refusal[]; tightest?: QuotaRemaining }> {
+    policies: Policies | undefined,
+  ): Promise<readonly Refusal[]> {
     const { project, key } = state;
-    const cache = this.#shared.cache;
-    // A stage decides other engines after the limiter than alone: each has its own refusals.
-    const stage = engines === this.#engines ? this.#stage : -1 - this.#stage;
-    if (!shadow && cache.size > 0) {
-      const cached = cache.get(cacheKeyOf(stage, state, item), Date.now());
-      if (cached !== undefined && cached.refusals.length > 0) return cached;
-    }
-    let tightest: QuotaRemaining | undefined;
+    // Shadow decisions never use (nor fill) the rejection cache.
+    const quotas = shadow ? this.#shadowQuotas : this.#quotas;
     const quotaCall = {
       key,
       category: item.category,
@@ -471,18 +501,28 @@ export class HttpLimiter {
       request: { engines, req },
     };
     if (engines.quotas !== undefined) {
-      const result = await this.#quotas!.isRateLimited(project, quotaCall);
-      tightest = result.tightest;
+      const result = await quotas!.isRateLimited(project, quotaCall);
+      if (policies !== undefined) {
+        for (const quota of result.quotas ?? []) {
+          policies.add({
+            name: quota.id,
+            quota: quota.limit,
+            windowSeconds: quota.windowSeconds,
+            remaining: quota.remaining,
+            resetSeconds: quota.resetAfter,
+            refused:
+              result.isLimited &&
+              (item.quantity > 0 ? quota.remaining < item.quantity : quota.remaining === 0),
+          });
+        }
+      }
       if (result.isLimited) {
-        const refusals = (result.limits ?? []).map((limit) => ({
+        return (result.limits ?? []).map((limit) => ({
           retryAfter: limit.retryAfter,
           categories: limit.categories,
           scope: limit.scope,
           reasonCode: limit.reasonCode ?? result.reasonCode ?? 'quota',
         }));
-        if (!shadow && result.tightest?.full === true)
-          cache.set(cacheKeyOf(stage, state, item), refusals, Date.now(), result.tightest);
-        return tightest === undefined ? { refusals } : { refusals, tightest };
       }
     }
     const windows = engines.windows;
@@ -490,18 +530,34 @@ export class HttpLimiter {
       const [grant] = await this.#windows!.checkAndUseQuotas([
         { prefix: plan.prefix!, requested: item.quantity, quotas: windows.quotas },
       ]);
-      if (grant !== undefined && grant.granted < item.quantity) {
-        if (engines.quotas !== undefined) await this.#quotas!.refund(project, quotaCall);
+      const refused = grant !== undefined && grant.granted < item.quantity;
+      if (policies !== undefined) {
+        for (const quota of windows.quotas) {
+          const reached = refused && grant.reachedQuotas.includes(quota);
+          policies.add({
+            name: `window_${quota.windowSeconds}s`,
+            quota: quota.limit,
+            windowSeconds: quota.windowSeconds,
+            ...(reached ? { remaining: 0, resetSeconds: grant.retryAfter ?? 1 } : {}),
+            refused: reached,
+          });
+        }
+      }
+      if (refused) {
+        if (engines.quotas !== undefined) await quotas!.refund(project, quotaCall);
         const refusal: Refusal = {
-          retryAfter: grant.retryAfter ?? 1,
+          // A limit-0 window never lets the category in: Relay's 60 s for reject-all.
+          retryAfter: Number.isFinite(grant.retryAfter)
+            ? (grant.retryAfter ?? 1)
+            : REJECT_ALL_SECONDS,
           categories: item.category === undefined ? [] : [item.category],
           scope: 'project',
           reasonCode: windows.reasonCode ?? 'sliding_window',
         };
-        return tightest === undefined ? { refusals: [refusal] } : { refusals: [refusal], tightest };
+        return [refusal];
       }
     }
-    return tightest === undefined ? { refusals: NO_REFUSALS } : { refusals: NO_REFUSALS, tightest };
+    return NO_REFUSALS;
   }
 
   #emitDropped(req: SluiceRequest, state: RequestState, item: DroppedItem, shadow: boolean): void {
@@ -556,12 +612,6 @@ export class HttpLimiter {
   }
 }
 
-/** The rejection cache's key: one stage, project, key and category. */
-function cacheKeyOf(stage: number, state: RequestState, item: RequestItem): string {
-  const { project, key } = state;
-  return `${stage}\u0000${project.organizationId}\u0000${project.id}\u0000${key ?? ''}\u0000${item.category ?? ''}`;
-}
-
 function withData<T extends object>(event: T, req: SluiceRequest): T & { data?: unknown } {
   if (req.body !== undefined) (event as { data?: unknown }).data = req.body;
   return event;
@@ -608,6 +658,7 @@ function buildEngines(options: SluiceOptions, store: Store): StageEngines {
     });
     engines.concurrency = {
       limiter,
+      limit: concurrency.limit,
       key: concurrency.key ?? ((_req, project) => String(project.id)),
     };
   }
@@ -683,4 +734,6 @@ function validateOptions(options: SluiceOptions): void {
     throw new InvalidConfiguration('rateLimitHeaders', options.rateLimitHeaders, 'a boolean');
   }
   if (options.graceSeconds !== undefined) nonNegativeSeconds('graceSeconds', options.graceSeconds);
+  if (options.rejectionCacheMaxSeconds !== undefined)
+    nonNegativeNumber('rejectionCacheMaxSeconds', options.rejectionCacheMaxSeconds);
 }

@@ -94,6 +94,13 @@ export interface SluiceOptions {
   skip?: (req: SluiceRequest) => boolean;
   /** Seconds a quota counter outlives its window. @default 60 */
   graceSeconds?: number;
+  /**
+   * Seconds a full quota is remembered in-process at most (never beyond its window), so a
+   * flood of over-quota requests costs one store round trip per full counter per this bound; a
+   * reset, a refund or another process is heard within it. `0` turns the cache off. Set on the
+   * limiter only: its routes share it. @default 1
+   */
+  rejectionCacheMaxSeconds?: number;
 }
 
 /** Throws {@link InvalidConfiguration} unless `value` is absent or a function. */
@@ -122,6 +129,7 @@ export interface StageEngines {
   readonly windows?: WindowsOptions;
   readonly concurrency?: {
     limiter: ConcurrencyLimiter;
+    limit: number;
     key: (req: SluiceRequest, project: Project) => string;
   };
 }

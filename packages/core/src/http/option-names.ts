@@ -17,6 +17,7 @@ export const SLUICE_OPTION_NAMES: ReadonlySet<string> = new Set([
   'rateLimitHeaders',
   'skip',
   'graceSeconds',
+  'rejectionCacheMaxSeconds',
 ]);
 
 /** The options of `windows`. */

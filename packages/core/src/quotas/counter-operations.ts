@@ -9,7 +9,15 @@ import type { MemoryState, StoreOperation } from '../store/store.js';
  * window.
  */
 
-const SLOT_LUA = `
+/**
+ * Lua helpers: `slot_key(base, t, window, shift)` and `ttl_ms(t, now, window, shift, grace)`.
+ *
+ * @example
+ * ```ts
+ * const lua = `${SLOT_LUA}\nreturn slot_key(keys[1], now / 1000, 60, 7)`;
+ * ```
+ */
+export const SLOT_LUA = `
 local function slot_key(base, t, window, shift)
   return base .. ':' .. string.format('%d', math.floor((t - shift) / window))
 end
@@ -18,13 +26,27 @@ local function ttl_ms(t, now, window, shift, grace)
   return math.floor((next_start + grace) * 1000 - now) + 1
 end`;
 
-/** Seconds at which the window holding `t` ends (the next window's start). */
-function windowEnd(t: number, window: number, shift: number): number {
+/**
+ * Seconds at which the window holding `t` ends (the next window's start).
+ *
+ * @example
+ * ```ts
+ * windowEnd(125, 60, 7); // 127
+ * ```
+ */
+export function windowEnd(t: number, window: number, shift: number): number {
   return (Math.floor((t - shift) / window) + 1) * window + shift;
 }
 
-/** Milliseconds until the window's end plus grace, floored plus one (never 0), as the Lua. */
-function ttlMs(end: number, now: number, grace: number): number {
+/**
+ * Milliseconds until the window's end plus grace, floored plus one (never 0), as the Lua.
+ *
+ * @example
+ * ```ts
+ * ttlMs(127, 125_000, 60); // 62001
+ * ```
+ */
+export function ttlMs(end: number, now: number, grace: number): number {
   return Math.floor((end + grace) * 1000 - now) + 1;
 }
 

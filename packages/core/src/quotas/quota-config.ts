@@ -32,11 +32,18 @@ export interface QuotaConfig {
   scopeId?: string;
   /** Data categories it applies to; absent or empty: all. */
   categories?: string[];
-  /** `null`: unlimited but counted; `0`: reject all without a store call; `> 0`: enforced. */
+  /**
+   * `null`: unlimited but counted; `0`: **reject all** without a store call (retry after 60 s,
+   * as Relay); `> 0`: enforced. Not the setting of {@link projectQuota}, where 0 means unlimited.
+   */
   limit: number | null;
   /** Window length in whole seconds, from 1 to 1e9; may be 0 when `limit` is 0. */
   windowSeconds: number;
-  /** Machine-readable reason of a refusal, e.g. `project_quota`; required unless `limit` is null. */
+  /**
+   * Machine-readable reason of a refusal, e.g. `project_quota`; required unless `limit` is null.
+   * An HTTP token (letters, digits, `_`, `-`, `.` ...; no space, `,`, `:`, `;` or `%`), since it
+   * is written into `X-Sentry-Rate-Limits`.
+   */
   reasonCode?: string;
 }
 
@@ -58,7 +65,15 @@ export interface QuotaSetting {
 
 /**
  * The per-project quota of a setting: id `p`, reason `project_quota`, scoped to the project.
- * A limit of 0, null or undefined means "not configured" and becomes `limit: null`.
+ * A limit of 0, null or undefined means "not configured", as Sentry's `get_project_quota` read
+ * it, and becomes `limit: null`: **unlimited**, still counted. (A raw {@link QuotaConfig} with
+ * `limit: 0` is the opposite: it refuses everything.)
+ *
+ * @example
+ * ```ts
+ * projectQuota({ id: 42, organizationId: 7 }, { limit: 100, windowSeconds: 60 }); // 100 a minute
+ * projectQuota({ id: 42, organizationId: 7 }, { limit: 0, windowSeconds: 60 }); // unlimited, counted
+ * ```
  */
 export function projectQuota(project: Project, setting: QuotaSetting): QuotaConfig {
   return {
@@ -73,7 +88,13 @@ export function projectQuota(project: Project, setting: QuotaSetting): QuotaConf
 
 /**
  * The per-organization quota of a setting: id `o`, reason `org_quota`, scoped to the
- * project's organization. A limit of 0, null or undefined becomes `limit: null`.
+ * project's organization. A limit of 0, null or undefined means "not configured" and becomes
+ * `limit: null` (unlimited, still counted), as in {@link projectQuota}.
+ *
+ * @example
+ * ```ts
+ * organizationQuota({ id: 42, organizationId: 7 }, { limit: 1000, windowSeconds: 60 });
+ * ```
  */
 export function organizationQuota(project: Project, setting: QuotaSetting): QuotaConfig {
   return {

@@ -8,6 +8,7 @@ import {
   timestampSeconds,
 } from '../validate.js';
 import type { Project, QuotaConfig } from './quota-config.js';
+import { RejectionCache } from './rejection-cache.js';
 
 /**
  * Grace, in seconds, a counter outlives its window, for clock drift between app and store.
@@ -49,6 +50,11 @@ export interface QuotasOptions {
   getQuotas(project: Project, ctx: QuotaContext): QuotaConfig[] | Promise<QuotaConfig[]>;
   /** Seconds a counter outlives its window: 0 to 1e9. @default 60 */
   graceSeconds?: number;
+  /**
+   * Remembers full counters in-process, so refusals of a full quota skip the store for at most
+   * the cache's `maxSeconds` (calls with an explicit `timestamp` never use it). @default none
+   */
+  rejectionCache?: RejectionCache;
 }
 
 /**
@@ -76,7 +82,12 @@ export interface QuotaCallOptions {
 }
 
 /** The options `Quotas` knows; any other is an error. */
-const KNOWN: readonly (keyof QuotasOptions)[] = ['store', 'getQuotas', 'graceSeconds'];
+const KNOWN: readonly (keyof QuotasOptions)[] = [
+  'store',
+  'getQuotas',
+  'graceSeconds',
+  'rejectionCache',
+];
 
 /**
  * The options of `Quotas`, validated, with their defaults.
@@ -90,6 +101,7 @@ export interface ResolvedQuotasOptions {
   readonly store: Store;
   readonly getQuotas: QuotasOptions['getQuotas'];
   readonly graceSeconds: number;
+  readonly rejectionCache: RejectionCache | undefined;
 }
 
 /**
@@ -118,7 +130,13 @@ export function resolveQuotasOptions(options: QuotasOptions): ResolvedQuotasOpti
     store,
     getQuotas: o.getQuotas,
     graceSeconds: nonNegativeSeconds('graceSeconds', o.graceSeconds ?? DEFAULT_GRACE_SECONDS),
+    rejectionCache: rejectionCacheOption(o.rejectionCache),
   };
+}
+
+function rejectionCacheOption(cache: unknown): RejectionCache | undefined {
+  if (cache === undefined || cache instanceof RejectionCache) return cache;
+  throw new InvalidConfiguration('rejectionCache', cache, 'a RejectionCache');
 }
 
 /**

@@ -24,6 +24,8 @@ import {
   type RateLimit,
   RateLimited,
 } from './rate-limit.js';
+import type { RejectionCache } from './rejection-cache.js';
+import { resetCountersOperation } from './reset-operation.js';
 import { secondsToNextWindow } from './window.js';
 
 /** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
@@ -35,6 +37,14 @@ export interface QuotaUsage {
   quota: QuotaConfig;
   /** `used - refunded` in the current window; null for a quota that is not counted (limit 0). */
   used: number | null;
+}
+
+/** One line of {@link Quotas.reset}: a quota whose current window was cleared. */
+export interface QuotaReset {
+  /** The quota. */
+  quota: QuotaConfig;
+  /** `used - refunded` its current window held before the reset. */
+  removed: number;
 }
 
 interface Counted {
@@ -64,6 +74,7 @@ export class Quotas {
   readonly graceSeconds: number;
   readonly #getQuotas: QuotasOptions['getQuotas'];
   readonly #keys: CounterKeys;
+  readonly #rejections: RejectionCache | undefined;
 
   constructor(options: QuotasOptions) {
     const resolved = resolveQuotasOptions(options);
@@ -71,6 +82,7 @@ export class Quotas {
     this.#keys = new CounterKeys(resolved.store.prefix);
     this.#getQuotas = resolved.getQuotas;
     this.graceSeconds = resolved.graceSeconds;
+    this.#rejections = resolved.rejectionCache;
   }
 
   /**
@@ -117,15 +129,20 @@ export class Quotas {
       shifts.push(shift);
       args.push(quota.limit ?? -1, quota.windowSeconds, shift);
     }
+    const cache = opts.timestamp === undefined ? this.#rejections : undefined;
+    if (cache !== undefined && cache.size > 0) {
+      const remembered = fromCache(cache, quotas, keys);
+      if (remembered !== undefined) return Promise.resolve(remembered);
+    }
     const call = { keys, args, timestampMs };
     // A store that answers synchronously (memory) decides now: no promise per store step.
     if (this.store.runNow !== undefined) {
       const reply = this.store.runNow(decideOperation, call);
-      return Promise.resolve(decision(quotas, shifts, quantity, reply as number[]));
+      return Promise.resolve(decision(quotas, keys, shifts, quantity, reply as number[], cache));
     }
     return this.store
       .run(decideOperation, call)
-      .then((reply) => decision(quotas, shifts, quantity, reply as number[]));
+      .then((reply) => decision(quotas, keys, shifts, quantity, reply as number[], cache));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -135,6 +152,7 @@ export class Quotas {
     const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
     if (quotas.length === 0 || quantity === 0) return;
     const counted = this.#counted(project, quotas, opts.key);
+    for (const { base } of counted) this.#rejections?.forget(base);
     const args: (string | number)[] = [quantity, this.graceSeconds];
     for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
     await this.store.run(refundOperation, { keys: counted.map((c) => c.base), args, timestampMs });
@@ -161,6 +179,43 @@ export class Quotas {
       quota,
       used: quota.limit === 0 ? null : (usage[next++] as number),
     }));
+  }
+
+  /**
+   * Clears the current window of a project's own counters (its `project`-scoped quotas), or,
+   * with `key`, of that key's (`key`-scoped quotas), in one atomic store step, and says what
+   * each held. Organization quotas, shared by the organization's projects, are left alone.
+   * This engine's remembered refusals of those counters are forgotten at once; other
+   * processes' end within their `rejectionCacheMaxSeconds` (1 s by default).
+   *
+   * @example
+   * ```ts
+   * const cleared = await quotas.reset({ id: 42, organizationId: 7 });
+   * for (const { quota, removed } of cleared) console.log(quota.id, removed);
+   * ```
+   */
+  async reset(
+    project: Project,
+    opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
+  ): Promise<QuotaReset[]> {
+    const { timestampMs } = resolveCallOptions(opts);
+    validateProject(project);
+    const scope = opts.key === undefined ? 'project' : 'key';
+    const quotas = (await this.#applicable(project, opts, false)).filter(
+      (q) => q.limit !== 0 && q.scope === scope,
+    );
+    if (quotas.length === 0) return [];
+    const counted = this.#counted(project, quotas, opts.key);
+    for (const { base } of counted) this.#rejections?.forget(base);
+    const args: (string | number)[] = [this.graceSeconds];
+    for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
+    const keys = counted.map((c) => c.base);
+    const removed = (await this.store.run(resetCountersOperation, {
+      keys,
+      args,
+      timestampMs,
+    })) as number[];
+    return counted.map(({ quota }, i) => ({ quota, removed: removed[i]! }));
   }
 
   async #applicable(
@@ -257,15 +312,51 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
   });
 }
 
-/** Turns the decide reply `{ now µs, counted, used... }` into the answer. */
+/** A refusal from the counters `cache` remembers full, or undefined when none is. */
+function fromCache(
+  cache: RejectionCache,
+  quotas: QuotaConfig[],
+  keys: string[],
+): RateLimit | undefined {
+  const limits: ExceededLimit[] = [];
+  const remembered: QuotaRemaining[] = [];
+  let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
+  for (let i = 0; i < quotas.length; i++) {
+    const quota = quotas[i]!;
+    if (quota.limit === null) continue;
+    const hit = cache.get(keys[i]!, quota.limit);
+    if (hit === undefined) continue;
+    limits.push(hit.limit);
+    remembered.push(hit.remaining);
+    if (worst === undefined || hit.limit.retryAfter > worst.retryAfter)
+      worst = { retryAfter: hit.limit.retryAfter, quota };
+  }
+  if (worst === undefined) return undefined;
+  return new RateLimited({
+    retryAfter: worst.retryAfter,
+    reasonCode: worst.quota.reasonCode!,
+    reason: `Quota ${worst.quota.id} of ${worst.quota.limit} per ${worst.quota.windowSeconds}s is full (remembered)`,
+    limits,
+    tightest: remembered[0]!,
+    quotas: remembered,
+  });
+}
+
+/**
+ * Turns the decide reply `{ now µs, counted, used... }` into the answer, and remembers in
+ * `cache` the quotas that were full before this request (not those refused only for its size).
+ */
 function decision(
   quotas: QuotaConfig[],
+  keys: string[],
   shifts: number[],
   quantity: number,
   reply: number[],
+  cache: RejectionCache | undefined,
 ): RateLimit {
   const timestamp = reply[0]! / 1e6;
   const limits: ExceededLimit[] = [];
+  const measuredQuotas: QuotaRemaining[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   let tightest: QuotaRemaining | undefined;
   for (let i = 0; i < quotas.length; i++) {
@@ -275,30 +366,33 @@ function decision(
     if (limit === null) continue;
     const used = reply[i + 2]!;
     const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, shift);
+    const remaining: QuotaRemaining = {
+      id: quota.id,
+      limit,
+      remaining: Math.max(0, limit - used - (reply[1] === 1 ? quantity : 0)),
+      windowSeconds: quota.windowSeconds,
+      resetAfter,
+      full: used >= limit,
+    };
+    measuredQuotas.push(remaining);
     if (quantity > 0 ? used + quantity > limit : used >= limit) {
-      limits.push(describeLimit(quota, resetAfter));
+      const exceeded = describeLimit(quota, resetAfter);
+      limits.push(exceeded);
+      if (remaining.full) cache?.remember(keys[i]!, exceeded, remaining);
       if (worst === undefined || resetAfter > worst.retryAfter)
         worst = { retryAfter: resetAfter, quota };
     }
-    const remaining = Math.max(0, limit - used - (reply[1] === 1 ? quantity : 0));
-    if (tightest === undefined || remaining < tightest.remaining) {
-      tightest = {
-        limit,
-        remaining,
-        windowSeconds: quota.windowSeconds,
-        resetAfter,
-        full: used >= limit,
-      };
-    }
+    if (tightest === undefined || remaining.remaining < tightest.remaining) tightest = remaining;
   }
-  if (worst === undefined) return new NotRateLimited(tightest === undefined ? {} : { tightest });
+  const measured = tightest === undefined ? {} : { tightest, quotas: measuredQuotas };
+  if (worst === undefined) return new NotRateLimited(measured);
   const { quota, retryAfter } = worst;
   return new RateLimited({
     retryAfter,
     reasonCode: quota.reasonCode!,
     reason: `Quota ${quota.id} of ${quota.limit} per ${quota.windowSeconds}s (${quota.scope ?? 'organization'}) exceeded`,
     limits,
-    ...(tightest === undefined ? {} : { tightest }),
+    ...measured,
   });
 }
 

@@ -10,8 +10,10 @@ export interface ExceededLimit {
   reasonCode?: string;
 }
 
-/** What is left of the enforced quota with the fewest units left, for `RateLimit` headers. */
+/** What is left of an enforced quota, for the IETF `RateLimit` headers and the rejection cache. */
 export interface QuotaRemaining {
+  /** The quota's id. */
+  id: string;
   /** The quota's limit per window. */
   limit: number;
   /** Units left in the current window after this decision. */
@@ -36,6 +38,8 @@ export interface RateLimitInit {
   limits?: ExceededLimit[];
   /** The enforced quota with the fewest units left (absent when no enforced quota applied). */
   tightest?: QuotaRemaining;
+  /** Every enforced quota that applied, in the order of `getQuotas`. */
+  quotas?: QuotaRemaining[];
 }
 
 /** The answer of `Quotas.isRateLimited`: a value, never an exception. */
@@ -52,6 +56,8 @@ export class RateLimit {
   readonly limits?: ExceededLimit[];
   /** The enforced quota with the fewest units left, for the IETF `RateLimit` headers. */
   readonly tightest?: QuotaRemaining;
+  /** Every enforced quota that applied (from the rejection cache: the full ones it remembers). */
+  readonly quotas?: QuotaRemaining[];
 
   constructor(isLimited: boolean, init: RateLimitInit = {}) {
     this.isLimited = isLimited;
@@ -60,6 +66,7 @@ export class RateLimit {
     if (init.reasonCode !== undefined) this.reasonCode = init.reasonCode;
     if (init.limits !== undefined) this.limits = init.limits;
     if (init.tightest !== undefined) this.tightest = init.tightest;
+    if (init.quotas !== undefined) this.quotas = init.quotas;
   }
 }
 

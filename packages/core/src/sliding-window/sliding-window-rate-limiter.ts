@@ -1,6 +1,7 @@
 import { InvalidConfiguration } from '../errors.js';
 import { type Store, storeOption } from '../store/store.js';
-import { planCalls } from './call-plan.js';
+import { planCalls, windowKey } from './call-plan.js';
+import type { Quota } from './quota.js';
 import {
   type GrantedQuota,
   type RequestedQuota,
@@ -9,6 +10,7 @@ import {
   validateRequests,
 } from './requests.js';
 import { decide, record } from './slot-decision.js';
+import { resetWindowOperation } from './window-reset.js';
 
 /**
  * Sliding-window rate limits in the model of sentry-redis-tools: each request names several
@@ -106,5 +108,26 @@ export class SlidingWindowRateLimiter {
   async checkAndUseQuotas(requests: RequestedQuota[], timestamp?: number): Promise<GrantedQuota[]> {
     const valid = validateRequests(requests);
     return (await decide(this.store, valid, timestampMs(timestamp), true)).grants;
+  }
+
+  /**
+   * Clears the windows that a request with this `prefix` and these `quotas` counts against,
+   * and resolves to how many held anything. A quota with `prefixOverride` names a window shared
+   * by every prefix that names it: that window is cleared for all of them.
+   *
+   * @example
+   * ```ts
+   * await limiter.reset('org:123', quotas); // org:123 starts again with empty windows
+   * ```
+   */
+  async reset(prefix: string, quotas: Quota[]): Promise<number> {
+    const [valid] = validateRequests([{ prefix, requested: 0, quotas }]);
+    const keys = new Set(
+      valid!.quotas.map((q) => windowKey(this.store.prefix, q.prefixOverride ?? prefix, q)),
+    );
+    const cleared = await Promise.all(
+      [...keys].map((key) => this.store.run(resetWindowOperation, { keys: [key], args: [] })),
+    );
+    return cleared.reduce<number>((sum, n) => sum + (n as number), 0);
   }
 }

@@ -1,3 +1,4 @@
+import { type MemoryPolicy, readMemoryPolicy, warnIfEvicting } from './eviction-policy.js';
 import { RedisBatcher, type RedisClient } from './redis-batcher.js';
 import { resolveRedisStoreOptions } from './redis-store-options.js';
 import type { ScriptClient } from './script-client.js';
@@ -59,6 +60,13 @@ export class RedisStore implements Store {
   readonly client: RedisClient | ScriptClient;
   /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
   readonly clustered: boolean;
+  /**
+   * Redis's `maxmemory` and `maxmemory-policy`, read once in the background when the store is
+   * made (`INFO memory`, at most 2 s, never delaying a decision); undefined when Redis did not
+   * tell in time. A policy that can evict sluice's keys emits the process warning
+   * `SLUICE_EVICTING_REDIS` once per client (see `docs/redis.md`).
+   */
+  readonly memoryPolicy: Promise<MemoryPolicy | undefined>;
 
   readonly #batcher: RedisBatcher;
 
@@ -75,6 +83,10 @@ export class RedisStore implements Store {
       maxBatch: this.maxBatch,
       failFast,
       clustered: this.clustered,
+    });
+    this.memoryPolicy = readMemoryPolicy(client).then((policy) => {
+      warnIfEvicting(client, policy);
+      return policy;
     });
   }
 

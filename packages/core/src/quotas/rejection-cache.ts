@@ -1,0 +1,100 @@
+import { positiveNumber } from '../validate.js';
+import type { ExceededLimit, QuotaRemaining } from './rate-limit.js';
+
+/** Seconds a remembered refusal lives at most, unless told otherwise. */
+export const DEFAULT_REJECTION_CACHE_MAX_SECONDS = 1;
+
+/** Most full counters remembered at once; the oldest is forgotten first. */
+const MAX_ENTRIES = 10_000;
+
+/** A full counter, remembered. */
+interface Remembered {
+  /** When the memory ends (process clock, ms): the earlier of the retry time and the bound. */
+  readonly until: number;
+  /** When the counter's window resets (process clock, ms). */
+  readonly resetAt: number;
+  /** The refusal, as the store answered it. */
+  readonly limit: ExceededLimit;
+  /** The quota's state, for the IETF `RateLimit` headers. */
+  readonly remaining: QuotaRemaining;
+}
+
+/** A refusal the cache still holds, with times counted from the lookup. */
+export interface RememberedRefusal {
+  readonly limit: ExceededLimit;
+  readonly remaining: QuotaRemaining;
+}
+
+/**
+ * Full quota counters, remembered in-process so a flood of over-quota requests costs about one
+ * store round trip per counter per {@link RejectionCache.maxSeconds}. An entry is keyed by the
+ * counter and the limit it was full at: it refuses only a request to which that same full quota
+ * applies, never one whose quotas differ, and never beyond the window's end or the bound, so a
+ * reset, a refund or another process is heard within `maxSeconds`. A refund made through the
+ * same `Quotas` forgets the counter at once. Bounded to 10,000 counters.
+ *
+ * @example
+ * ```ts
+ * const quotas = new Quotas({ store, getQuotas, rejectionCache: new RejectionCache({ maxSeconds: 1 }) });
+ * ```
+ */
+export class RejectionCache {
+  /** Seconds a refusal is remembered at most. */
+  readonly maxSeconds: number;
+  readonly #entries = new Map<string, Remembered>();
+  readonly #now: () => number;
+
+  constructor(options: { maxSeconds?: number; now?: () => number } = {}) {
+    this.maxSeconds = positiveNumber(
+      'rejectionCacheMaxSeconds',
+      options.maxSeconds ?? DEFAULT_REJECTION_CACHE_MAX_SECONDS,
+    );
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Counters remembered (some may have expired): 0 means no lookup is needed. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The remembered refusal of the counter `key` at `limit`, if it is still in force. */
+  get(key: string, limit: number): RememberedRefusal | undefined {
+    const entryKey = `${key}\u0000${limit}`;
+    const entry = this.#entries.get(entryKey);
+    if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (entry.until <= now) {
+      this.#entries.delete(entryKey);
+      return undefined;
+    }
+    const resetAfter = Math.max(0, (entry.resetAt - now) / 1000);
+    return {
+      limit: { ...entry.limit, retryAfter: resetAfter },
+      remaining: { ...entry.remaining, resetAfter },
+    };
+  }
+
+  /** Remembers that the counter `key` is full at `limit` until its window resets (`limit.retryAfter`). */
+  remember(key: string, limit: ExceededLimit, remaining: QuotaRemaining): void {
+    const now = this.#now();
+    const resetAt = now + limit.retryAfter * 1000;
+    const until = Math.min(resetAt, now + this.maxSeconds * 1000);
+    if (!(until > now)) return;
+    const entryKey = `${key}\u0000${remaining.limit}`;
+    this.#entries.delete(entryKey);
+    this.#entries.set(entryKey, { until, resetAt, limit, remaining });
+    if (this.#entries.size > MAX_ENTRIES) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  /** Forgets every limit remembered for the counter `key` (after a refund). */
+  forget(key: string): void {
+    if (this.#entries.size === 0) return;
+    const prefix = `${key}\u0000`;
+    for (const entryKey of this.#entries.keys()) {
+      if (entryKey.startsWith(prefix)) this.#entries.delete(entryKey);
+    }
+  }
+}
