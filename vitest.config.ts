@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^@sluice\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@sluice\/core\/redis$/, replacement: src('core/src/redis.ts') },
+      { find: /^@sluice\/core\/adapter$/, replacement: src('core/src/adapter.ts') },
       { find: /^@sluice\/(express|koa|fastify)$/, replacement: src('$1/src/index.ts') },
     ],
   },

@@ -11,6 +11,7 @@ const testDir = fileURLToPath(new URL('..', import.meta.url));
 const ENTRIES: Array<[specifier: string, exportName: string]> = [
   ['@sluice/core', 'Quotas'],
   ['@sluice/core/redis', 'RedisStore'],
+  ['@sluice/core/adapter', 'HttpLimiter'],
   ['@sluice/express', 'sluice'],
   ['@sluice/koa', 'sluice'],
   ['@sluice/fastify', 'sluicePlugin'],

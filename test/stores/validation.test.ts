@@ -1,7 +1,6 @@
 import {
   ConcurrencyLimiter,
   type ConcurrencyLimiterOptions,
-  HttpLimiter,
   InvalidConfiguration,
   MemoryStore,
   type MemoryStoreOptions,
@@ -15,6 +14,7 @@ import {
   type StoreCall,
   type StoreOperation,
 } from '@sluice/core';
+import { HttpLimiter } from '@sluice/core/adapter';
 import { RedisStore, type RedisStoreOptions } from '@sluice/core/redis';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';

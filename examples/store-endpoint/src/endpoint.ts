@@ -1,4 +1,5 @@
-import type { HttpLimiter, Project, RequestOutcome, SluiceOptions, Store } from '@sluice/core';
+import type { Project, RequestOutcome, SluiceOptions, Store } from '@sluice/core';
+import type { HttpLimiter } from '@sluice/core/adapter';
 import type { LoadedConfig, ProjectConfig } from './config.js';
 import { ingestKind, STATS_PATH } from './endpoint-paths.js';
 import { decodeBody, type IngestBody, itemsToDecide, readIngest } from './ingest.js';

@@ -36,7 +36,6 @@ export {
   SLUICE_HEADERS,
   wholeSeconds,
 } from './http/answers.js';
-export { EXPOSE_HEADERS, mergeNames, writeHeaders } from './http/header-writer.js';
 export type {
   ConfigErrorEvent,
   EventAccepted,
@@ -45,14 +44,7 @@ export type {
   SluiceEvents,
   StoreErrorEvent,
 } from './http/http-events.js';
-export {
-  type ClosingResponse,
-  type Decision,
-  type DroppedItem,
-  decoratorStage,
-  HttpLimiter,
-  type RequestOutcome,
-} from './http/http-limiter.js';
+export type { DroppedItem, RequestOutcome } from './http/http-limiter.js';
 export type {
   ConcurrencyOptions,
   Identity,

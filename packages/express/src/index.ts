@@ -1,12 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import {
-  type Decision,
-  decoratorStage,
-  HttpLimiter,
-  type RequestOutcome,
-  type SluiceOptions,
-  writeHeaders,
-} from '@sluice/core';
+import type { RequestOutcome, SluiceOptions } from '@sluice/core';
+import { type Decision, decoratorStage, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {

@@ -1,11 +1,5 @@
-import {
-  type Decision,
-  HttpLimiter,
-  InvalidConfiguration,
-  type RequestOutcome,
-  type SluiceOptions,
-  writeHeaders,
-} from '@sluice/core';
+import { InvalidConfiguration, type RequestOutcome, type SluiceOptions } from '@sluice/core';
+import { type Decision, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 

@@ -1,11 +1,5 @@
-import {
-  type Decision,
-  decoratorStage,
-  HttpLimiter,
-  type RequestOutcome,
-  type SluiceOptions,
-  writeHeaders,
-} from '@sluice/core';
+import type { RequestOutcome, SluiceOptions } from '@sluice/core';
+import { type Decision, decoratorStage, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
 import type { Context, Middleware, Next } from 'koa';
 
 declare module 'koa' {

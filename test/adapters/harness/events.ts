@@ -1,4 +1,5 @@
-import type { HttpLimiter, SluiceEvents } from '@sluice/core';
+import type { SluiceEvents } from '@sluice/core';
+import type { HttpLimiter } from '@sluice/core/adapter';
 
 /** One event of `limiter.events`, in the order it was emitted. */
 export type RecordedEvent = {

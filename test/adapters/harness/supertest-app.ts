@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpLimiter } from '@sluice/core';
+import type { HttpLimiter } from '@sluice/core/adapter';
 import request from 'supertest';
 import { flatHeaders, type TestApp } from './types.js';
 

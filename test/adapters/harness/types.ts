@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import type { HttpLimiter, RequestOutcome, SluiceOptions } from '@sluice/core';
+import type { RequestOutcome, SluiceOptions } from '@sluice/core';
+import type { HttpLimiter } from '@sluice/core/adapter';
 
 /**
  * One app per test, the same on every framework. Routes (each answers 200 with a

@@ -1,0 +1,19 @@
+/**
+ * `@sluice/core/adapter`: what only the framework adapters (`@sluice/express`, `@sluice/koa`,
+ * `@sluice/fastify`) import: the framework-neutral HTTP limiter, the decision it hands back,
+ * the decorator's stage lookup, and the header writer. Apps import the adapters, not this.
+ *
+ * @example
+ * ```ts
+ * import { HttpLimiter, writeHeaders } from '@sluice/core/adapter';
+ * const limiter = new HttpLimiter(options);
+ * const decision = await limiter.decide({ method, url, headers, ip }, rawRequest);
+ * ```
+ */
+export { EXPOSE_HEADERS, mergeNames, writeHeaders } from './http/header-writer.js';
+export {
+  type ClosingResponse,
+  type Decision,
+  decoratorStage,
+  HttpLimiter,
+} from './http/http-limiter.js';
