@@ -1,4 +1,5 @@
-import { type QuotaConfig, Quotas, type RateLimit, type Store } from '@sluice/core';
+import { isDeepStrictEqual } from 'node:util';
+import { type QuotaConfig, Quotas, type RateLimit, RejectionCache, type Store } from '@sluice/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useStore } from '../support/stores.js';
@@ -50,6 +51,8 @@ interface Sequence {
   graceSeconds: number;
   /** Ms after the first second of 2026 at which the sequence starts (memory only). */
   startMs: number;
+  /** Whether full counters are remembered in a `RejectionCache` on the store's clock (memory only). */
+  cached: boolean;
   /** Steps, with an idle gap longer than every window plus grace between two phases. */
   phases: Step[][];
 }
@@ -95,6 +98,7 @@ function sequences(options: {
     organizationWindow: fc.constantFrom(...options.windows),
     graceSeconds: fc.constantFrom(...options.graces),
     startMs: fc.integer({ min: 0, max: 3_600_000 }),
+    cached: fc.boolean(),
     phases: fc.array(fc.array(step, { minLength: 1, maxLength: options.steps }), {
       minLength: 2,
       maxLength: options.phases,
@@ -158,6 +162,7 @@ async function runSequence(
   store: Store,
   time: Timeline,
   afterIdle: () => Promise<void>,
+  rejectionCache?: RejectionCache,
 ): Promise<{ compared: number; crossed: number }> {
   const configs = configsOf(s);
   const model = new FixedWindowModel(configs);
@@ -165,6 +170,7 @@ async function runSequence(
     store,
     getQuotas: () => configs as QuotaConfig[],
     graceSeconds: s.graceSeconds,
+    ...(rejectionCache === undefined ? {} : { rejectionCache }),
   });
   // Window starts of every quota for every organization: a Redis step keeps away from them.
   const boundaries = periodicBoundaries(
@@ -226,7 +232,19 @@ async function runSequence(
         const { value, fromMs } = timed;
         if (await stalled(timed)) continue;
         const expected = model.decide(project, step.quantity, fromMs);
-        expectModel(observed(value, expected, timed), expected, `${where} at ${fromMs}`);
+        const answer = observed(value, expected, timed);
+        if (rejectionCache === undefined) expectModel(answer, expected, `${where} at ${fromMs}`);
+        else {
+          // A remembered refusal names only the full quotas it remembers, each as the store would.
+          expectModel(answer.isLimited, expected.isLimited, `${where} at ${fromMs}: limited`);
+          for (const limit of answer.limits ?? []) {
+            if (!expected.limits?.some((l) => isDeepStrictEqual(l, limit))) {
+              expect(answer, `${where} at ${fromMs}: a limit the model did not give`).toEqual(
+                expected,
+              );
+            }
+          }
+        }
         if (!value.isLimited) count(project, step.quantity, fromMs);
       } else if (step.op === 'refund') {
         const timed = await time.step(
@@ -253,7 +271,7 @@ async function runSequence(
 }
 
 describe('Quotas as time passes, against the model', () => {
-  it('on memory, the injected clock deciding and expiring: 300 sequences', async () => {
+  it('on memory, the injected clock deciding and expiring (half with a rejection cache on it): 300 sequences', async () => {
     const arbitrary = sequences({
       windows: [1, 2, 10, 60, 3600],
       projectLimits: [null, 1, 2, 3, 5],
@@ -269,7 +287,8 @@ describe('Quotas as time passes, against the model', () => {
     await fc.assert(
       fc.asyncProperty(arbitrary, async (s) => {
         const clock = new ManualClock(Date.UTC(2026, 0, 1) + s.startMs);
-        await runSequence(s, memoryStoreOn(clock), manualTimeline(clock), async () => {});
+        const cache = s.cached ? new RejectionCache({ now: clock.now }) : undefined;
+        await runSequence(s, memoryStoreOn(clock), manualTimeline(clock), async () => {}, cache);
       }),
       { seed: SEED, numRuns: 300 },
     );
