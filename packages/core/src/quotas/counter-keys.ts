@@ -81,7 +81,9 @@ export class CounterKeys {
     const key: CachedKey = {
       id: quota.id,
       windowSeconds: quota.windowSeconds,
-      base: `${this.#prefix}:q:${organization.tag}:${keyPart(quota.id)}:${scope[0]}:${keyPart(value)}:${quota.windowSeconds}`,
+      base: flat(
+        `${this.#prefix}:q:${organization.tag}:${keyPart(quota.id)}:${scope[0]}:${keyPart(value)}:${quota.windowSeconds}`,
+      ),
       shift: windowShift(organizationId, quota.windowSeconds),
     };
     if (++this.#size > MAX_CACHED) {
@@ -92,4 +94,15 @@ export class CounterKeys {
     }
     return key;
   }
+}
+
+/**
+ * `text` made flat. A string built by concatenation is a tree of its pieces, and V8 hashes it
+ * for a `Map` without flattening it, so a counter key kept as built holds every piece: 349 B a
+ * counter at 300,000 projects against 100 B once flat (measured with Node 20). Reading a
+ * character flattens the string in place.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
