@@ -185,8 +185,7 @@ export class ConcurrencyLimiter {
    * ```
    */
   async inFlight(key: string): Promise<number> {
-    const keys = [this.#storeKey(key)];
-    return (await this.store.run(countOperation, { keys, args: [] })) as number;
+    return this.store.run(countOperation, { key: this.#storeKey(key) });
   }
 
   /**
@@ -200,7 +199,7 @@ export class ConcurrencyLimiter {
    */
   async reset(key: string): Promise<void> {
     const storeKey = this.#storeKey(key);
-    await this.store.run(resetOperation, { keys: [storeKey], args: [] });
+    await this.store.run(resetOperation, { key: storeKey });
     this.#waiters.wakeAll(storeKey);
   }
 

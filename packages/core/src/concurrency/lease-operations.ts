@@ -1,4 +1,5 @@
-import { positionalOperation } from '../store/operation.js';
+import { defineOperation, positionalOperation } from '../store/operation.js';
+import { readInteger } from '../store/reply-reader.js';
 import { admit, countLive, LEASE_SET_LUA, leasesAt, remove } from './lease-set.js';
 
 /**
@@ -125,6 +126,19 @@ return 1`,
 });
 
 /**
+ * The arguments of an operation on one lease set.
+ *
+ * @example
+ * ```ts
+ * const args: LeaseSetArgs = { key: 'sluice:c:{snuba}' };
+ * ```
+ */
+export interface LeaseSetArgs {
+  /** The lease set's key. */
+  readonly key: string;
+}
+
+/**
  * Counts the live leases, changing nothing.
  *
  * KEYS[1]: the lease set.
@@ -132,13 +146,17 @@ return 1`,
  *
  * @example
  * ```ts
- * const live = (await store.run(countOperation, { keys: [setKey], args: [] })) as number;
+ * const live = await store.run(countOperation, { key: setKey }); // number
  * ```
  */
-export const countOperation = positionalOperation({
+export const countOperation = defineOperation<LeaseSetArgs, number>({
   name: 'sluice_concurrency_count',
+  encode: ({ key }, keys) => {
+    keys.push(key);
+  },
   lua: `return redis.call('ZCOUNT', keys[1], '(' .. math.floor(now), '+inf')`,
-  memory: (state, keys, _args, now) => countLive(state, keys[0]!, Math.floor(now)),
+  memory: (state, { key }, now) => countLive(state, key, Math.floor(now)),
+  decode: (reply) => readInteger('sluice_concurrency_count', reply),
 });
 
 /**
@@ -149,17 +167,21 @@ export const countOperation = positionalOperation({
  *
  * @example
  * ```ts
- * await store.run(resetOperation, { keys: [setKey], args: [] });
+ * const dropped = await store.run(resetOperation, { key: setKey }); // number
  * ```
  */
-export const resetOperation = positionalOperation({
+export const resetOperation = defineOperation<LeaseSetArgs, number>({
   name: 'sluice_concurrency_reset',
+  encode: ({ key }, keys) => {
+    keys.push(key);
+  },
   lua: `local live = redis.call('ZCOUNT', keys[1], '(' .. math.floor(now), '+inf')
 redis.call('DEL', keys[1])
 return live`,
-  memory(state, keys, _args, now) {
-    const live = countLive(state, keys[0]!, Math.floor(now));
-    state.delete(keys[0]!);
+  memory(state, { key }, now) {
+    const live = countLive(state, key, Math.floor(now));
+    state.delete(key);
     return live;
   },
+  decode: (reply) => readInteger('sluice_concurrency_reset', reply),
 });
