@@ -2,7 +2,7 @@
 // a limit-0 window answers in finite seconds, the IETF headers list every policy, the
 // `windows` option and route-level shadow mode, Sentry's ingest paths in any spelling, and
 // the two meanings of a limit of 0.
-import { projectQuota, Quota, type QuotaConfig, Quotas } from '@sluice/core';
+import { MemoryStore, projectQuota, Quota, type QuotaConfig, Quotas } from '@sluice/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { strictRateLimits } from '../support/sentry-rate-limits.js';
 import { recordEvents } from './harness/events.js';
@@ -99,6 +99,24 @@ describe.each(FRAMEWORKS)('decisions: $name', (framework) => {
         expect(Number(small.headers['retry-after'])).toBeLessThanOrEqual(2);
         expect(strictRateLimits(small.headers['x-sentry-rate-limits']!)).toHaveLength(1);
       }
+    });
+
+    it('ages a remembered refusal on the memory store’s own clock, as the store does', async () => {
+      let now = Date.UTC(2026, 0, 1);
+      // A cache that outlives the test run by wall time: only the store's clock can expire it.
+      const store = new MemoryStore({ clock: () => now });
+      await build({
+        options: {
+          store,
+          resolveProject,
+          quotas: [quota('p', 1, 60)],
+          rejectionCacheMaxSeconds: 600,
+        },
+      });
+      expect((await get('/api/1/store/')).status).toBe(200);
+      expect((await get('/api/1/store/')).status).toBe(429);
+      now += 3_600_000;
+      expect((await get('/api/1/store/')).status).toBe(200);
     });
 
     it('lives at most rejectionCacheMaxSeconds: another process’s refund is heard then', async () => {

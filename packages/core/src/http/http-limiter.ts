@@ -165,7 +165,6 @@ interface Shared {
   readonly states: WeakMap<object, RequestState>;
   /** Full quota counters, shared by every stage; undefined when `rejectionCacheMaxSeconds` is 0. */
   readonly rejections: RejectionCache | undefined;
-  nextStage: number;
 }
 
 const STORE_UNAVAILABLE = 'store_unavailable';
@@ -190,7 +189,6 @@ export class HttpLimiter {
   readonly options: Readonly<SluiceOptions>;
 
   readonly #shared: Shared;
-  readonly #stage: number;
   readonly #engines: StageEngines;
   /** For a route stage: only what its own options name, used when the request passed the limiter. */
   readonly #ownEngines: StageEngines;
@@ -215,16 +213,17 @@ export class HttpLimiter {
       rejections:
         options.rejectionCacheMaxSeconds === 0
           ? undefined
-          : new RejectionCache(
-              options.rejectionCacheMaxSeconds === undefined
+          : new RejectionCache({
+              ...(options.rejectionCacheMaxSeconds === undefined
                 ? {}
-                : { maxSeconds: options.rejectionCacheMaxSeconds },
-            ),
-      nextStage: 0,
+                : { maxSeconds: options.rejectionCacheMaxSeconds }),
+              // A remembered refusal ages on the clock that decided it: an injected memory clock
+              // moved an hour ahead must not still find the counter full.
+              ...(store instanceof MemoryStore ? { now: store.clock } : {}),
+            }),
     };
     this.events = this.#shared.events;
     this.options = options;
-    this.#stage = this.#shared.nextStage++;
     this.#engines = buildEngines(options, store);
     this.#ownEngines =
       parent === undefined ? this.#engines : buildEngines(pickEngines(parent.own), store);

@@ -56,6 +56,11 @@ export class MemoryStore implements Store {
 
   readonly #counters = new CounterWindows();
   readonly #entries = new ExpiringEntries();
+  /**
+   * The store's clock (milliseconds since the epoch): what decides and expires here, and what
+   * anything remembering this store's answers (the HTTP rejection cache) must read too.
+   */
+  readonly clock: () => number;
   readonly #clock: () => number;
   /** The store clock's reading for the step under way. */
   #now = 0;
@@ -67,6 +72,7 @@ export class MemoryStore implements Store {
     const resolved = resolveMemoryStoreOptions(options);
     this.maxKeys = resolved.maxKeys;
     this.#clock = resolved.clock;
+    this.clock = resolved.clock;
     this.prefix = resolved.prefix;
     const entries = this.#entries;
     const counters = this.#counters;
