@@ -377,7 +377,9 @@ export async function checkValueRequest(
   }
   for (const name of ['ratelimit', 'ratelimit-policy']) {
     const value = res.headers[name];
-    if (value !== undefined && /Infinity|NaN|-/.test(value)) fail(name);
+    // Policy names may hold request text (a quota id from a category): only the numbers count.
+    const numbers = value?.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    if (numbers !== undefined && /Infinity|NaN|-/.test(numbers)) fail(name);
   }
   return res.status;
 }

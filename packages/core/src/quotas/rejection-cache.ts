@@ -9,9 +9,9 @@ const MAX_ENTRIES = 10_000;
 
 /** A full counter, remembered. */
 interface Remembered {
-  /** When the memory ends (process clock, ms): the earlier of the retry time and the bound. */
-  readonly until: number;
-  /** When the counter's window resets (process clock, ms). */
+  /** When the bound ends (`performance.now()`, ms): real time, whatever clock decides. */
+  readonly boundUntil: number;
+  /** When the counter's window resets (the decision clock, ms). */
   readonly resetAt: number;
   /** The refusal, as the store answered it. */
   readonly limit: ExceededLimit;
@@ -33,6 +33,11 @@ export interface RememberedRefusal {
  * reset, a refund or another process is heard within `maxSeconds`. A refund made through the
  * same `Quotas` forgets the counter at once. Bounded to 10,000 counters.
  *
+ * Two clocks: the window's end is read on `now`, the clock that decides (give a memory store's
+ * injected `clock`, so a counter idle for an hour by that clock is not still refused), while the
+ * `maxSeconds` bound is real elapsed time (`performance.now()`), since it is how long another
+ * process's refund may go unheard.
+ *
  * @example
  * ```ts
  * const quotas = new Quotas({ store, getQuotas, rejectionCache: new RejectionCache({ maxSeconds: 1 }) });
@@ -44,6 +49,10 @@ export class RejectionCache {
   readonly #entries = new Map<string, Remembered>();
   readonly #now: () => number;
 
+  /**
+   * @param options.maxSeconds - real seconds a refusal is remembered at most (default 1).
+   * @param options.now - the deciding clock in ms since the epoch (default `Date.now`).
+   */
   constructor(options: { maxSeconds?: number; now?: () => number } = {}) {
     this.maxSeconds = positiveNumber(
       'rejectionCacheMaxSeconds',
@@ -63,7 +72,7 @@ export class RejectionCache {
     const entry = this.#entries.get(entryKey);
     if (entry === undefined) return undefined;
     const now = this.#now();
-    if (entry.until <= now) {
+    if (entry.resetAt <= now || entry.boundUntil <= performance.now()) {
       this.#entries.delete(entryKey);
       return undefined;
     }
@@ -78,11 +87,11 @@ export class RejectionCache {
   remember(key: string, limit: ExceededLimit, remaining: QuotaRemaining): void {
     const now = this.#now();
     const resetAt = now + limit.retryAfter * 1000;
-    const until = Math.min(resetAt, now + this.maxSeconds * 1000);
-    if (!(until > now)) return;
+    if (!(resetAt > now)) return;
+    const boundUntil = performance.now() + this.maxSeconds * 1000;
     const entryKey = `${key}\u0000${remaining.limit}`;
     this.#entries.delete(entryKey);
-    this.#entries.set(entryKey, { until, resetAt, limit, remaining });
+    this.#entries.set(entryKey, { boundUntil, resetAt, limit, remaining });
     if (this.#entries.size > MAX_ENTRIES) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
