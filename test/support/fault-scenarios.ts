@@ -301,8 +301,12 @@ export async function clusterReshard(options: {
 export interface HotKeyResult {
   readonly limited: Sample[];
   readonly rejected: number;
-  /** Redis commands (any but INFO) per rejected request. */
+  /** Redis commands (any but INFO, those run inside scripts included) per rejected request. */
   readonly commandsPerRejected: number;
+  /** Scripts run (EVALSHA and EVAL) during the flood. */
+  readonly scripts: number;
+  /** How long the flood lasted, in seconds. */
+  readonly floodSeconds: number;
   /** The same load on a route without the limiter. */
   readonly bare: Sample[];
 }
@@ -319,21 +323,27 @@ export function hotKey(options: {
       const calls = async () => {
         const stats = await admin.info('commandstats');
         let total = 0;
-        for (const m of stats.matchAll(/cmdstat_(\w+)[^:]*:calls=(\d+)/g))
+        let scripts = 0;
+        for (const m of stats.matchAll(/cmdstat_(\w+)[^:]*:calls=(\d+)/g)) {
           if (m[1] !== 'info') total += Number(m[2]);
-        return total;
+          if (m[1] === 'evalsha' || m[1] === 'eval') scripts += Number(m[2]);
+        }
+        return { total, scripts };
       };
       const seconds = Math.ceil(requests / ratePerSecond) + 1;
       const hot = `${app.url}/work?p=hot`;
       await steadyLoad({ url: hot, ratePerSecond: 100, maxRequests: 20, maxSeconds: 1 }).finished();
       const before = await calls();
+      const floodStart = performance.now();
       const limited = await steadyLoad({
         url: hot,
         ratePerSecond,
         maxRequests: requests,
         maxSeconds: seconds,
       }).finished();
-      const commands = (await calls()) - before;
+      const floodSeconds = (performance.now() - floodStart) / 1000;
+      const after = await calls();
+      const commands = after.total - before.total;
       const bare = await steadyLoad({
         url: `${app.url}/bare`,
         ratePerSecond,
@@ -341,7 +351,14 @@ export function hotKey(options: {
         maxSeconds: seconds,
       }).finished();
       const rejected = limited.filter((s) => s.status === 429).length;
-      return { limited, rejected, commandsPerRejected: commands / Math.max(1, rejected), bare };
+      return {
+        limited,
+        rejected,
+        commandsPerRejected: commands / Math.max(1, rejected),
+        scripts: after.scripts - before.scripts,
+        floodSeconds,
+        bare,
+      };
     } finally {
       admin.disconnect();
     }
