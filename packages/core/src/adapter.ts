@@ -10,7 +10,12 @@
  * const decision = await limiter.decide({ method, url, headers, ip }, rawRequest);
  * ```
  */
-export { EXPOSE_HEADERS, mergeNames, writeHeaders } from './http/header-writer.js';
+export {
+  EXPOSE_HEADERS,
+  type HeaderAccess,
+  mergeNames,
+  writeHeaders,
+} from './http/header-writer.js';
 export {
   type ClosingResponse,
   type Decision,

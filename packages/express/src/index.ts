@@ -1,6 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { RequestOutcome, SluiceOptions } from '@sluice/core';
-import { type Decision, decoratorStage, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
+import {
+  type Decision,
+  decoratorStage,
+  type HeaderAccess,
+  HttpLimiter,
+  writeHeaders,
+} from '@sluice/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -128,11 +134,11 @@ function carryOut(decision: Decision, req: Request, res: ServerResponse): boolea
   if (decision.action === 'respond') {
     const { status, headers, body } = decision.answer;
     res.statusCode = status;
-    writeHeaders(headers, getter(res), setter(res));
+    writeHeaders(headers, res, HEADERS);
     res.end(body);
     return false;
   }
-  writeHeaders(decision.headers, getter(res), setter(res));
+  writeHeaders(decision.headers, res, HEADERS);
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     req.sluice = outcome;
@@ -141,7 +147,8 @@ function carryOut(decision: Decision, req: Request, res: ServerResponse): boolea
   return true;
 }
 
-const getter = (res: ServerResponse) => (name: string) => res.getHeader(name);
-const setter = (res: ServerResponse) => (name: string, value: string) => {
-  res.setHeader(name, value);
+/** Headers on ServerResponse, read and set without a closure per request. */
+const HEADERS: HeaderAccess<ServerResponse> = {
+  get: (res, name) => res.getHeader(name),
+  set: (res, name, value) => void res.setHeader(name, value),
 };

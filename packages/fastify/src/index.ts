@@ -1,5 +1,5 @@
 import { InvalidConfiguration, type RequestOutcome, type SluiceOptions } from '@sluice/core';
-import { type Decision, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
+import { type Decision, type HeaderAccess, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -149,10 +149,10 @@ function sluiceHook(limiter: HttpLimiter): SluiceHook {
 function carryOut(decision: Decision, request: FastifyRequest, reply: FastifyReply) {
   if (decision.action === 'respond') {
     const { status, headers, body } = decision.answer;
-    writeHeaders(headers, getter(reply), setter(reply));
+    writeHeaders(headers, reply, HEADERS);
     return reply.code(status).send(body);
   }
-  writeHeaders(decision.headers, getter(reply), setter(reply));
+  writeHeaders(decision.headers, reply, HEADERS);
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     request.sluice = outcome;
@@ -161,7 +161,8 @@ function carryOut(decision: Decision, request: FastifyRequest, reply: FastifyRep
   return undefined;
 }
 
-const getter = (reply: FastifyReply) => (name: string) => reply.getHeader(name);
-const setter = (reply: FastifyReply) => (name: string, value: string) => {
-  reply.header(name, value);
+/** Headers on FastifyReply, read and set without a closure per request. */
+const HEADERS: HeaderAccess<FastifyReply> = {
+  get: (reply, name) => reply.getHeader(name),
+  set: (reply, name, value) => void reply.header(name, value),
 };

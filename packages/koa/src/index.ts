@@ -1,5 +1,11 @@
 import type { RequestOutcome, SluiceOptions } from '@sluice/core';
-import { type Decision, decoratorStage, HttpLimiter, writeHeaders } from '@sluice/core/adapter';
+import {
+  type Decision,
+  decoratorStage,
+  type HeaderAccess,
+  HttpLimiter,
+  writeHeaders,
+} from '@sluice/core/adapter';
 import type { Context, Middleware, Next } from 'koa';
 
 declare module 'koa' {
@@ -100,11 +106,11 @@ function carryOut(decision: Decision, ctx: Context): boolean {
   if (decision.action === 'respond') {
     const { status, headers, body } = decision.answer;
     ctx.status = status;
-    writeHeaders(headers, getter(ctx), setter(ctx));
+    writeHeaders(headers, ctx, HEADERS);
     ctx.body = body;
     return false;
   }
-  writeHeaders(decision.headers, getter(ctx), setter(ctx));
+  writeHeaders(decision.headers, ctx, HEADERS);
   const outcome = decision.outcome;
   if (outcome !== undefined) {
     ctx.state.sluice = outcome;
@@ -113,7 +119,8 @@ function carryOut(decision: Decision, ctx: Context): boolean {
   return true;
 }
 
-const getter = (ctx: Context) => (name: string) => ctx.response.get(name);
-const setter = (ctx: Context) => (name: string, value: string) => {
-  ctx.set(name, value);
+/** Headers on Context, read and set without a closure per request. */
+const HEADERS: HeaderAccess<Context> = {
+  get: (ctx, name) => ctx.response.get(name),
+  set: (ctx, name, value) => ctx.set(name, value),
 };

@@ -2,24 +2,45 @@
 export const EXPOSE_HEADERS = 'Access-Control-Expose-Headers';
 
 /**
- * Writes sluice's `headers` through a framework's own getter and setter. Every header is set as
- * it is, except `Access-Control-Expose-Headers`, whose names are added to any the app's CORS
- * middleware set already (each name once, compared without letter case). `Access-Control-Allow-*`
- * are never among sluice's headers: they stay as the CORS middleware set them.
+ * How an adapter reads and sets a header on its framework's response object: two plain
+ * functions of the target, made once per adapter, so writing headers allocates nothing per
+ * request.
+ */
+export interface HeaderAccess<T> {
+  /** The value the response holds for `name` (a string, a list, or absent). */
+  get(target: T, name: string): unknown;
+  /** Sets `name` to `value` on the response. */
+  set(target: T, name: string, value: string): void;
+}
+
+/**
+ * Writes sluice's `headers` on `target` through the framework's own `access`. Every header is
+ * set as it is, except `Access-Control-Expose-Headers`, whose names are added to any the app's
+ * CORS middleware set already (each name once, compared without letter case).
+ * `Access-Control-Allow-*` are never among sluice's headers: they stay as the CORS middleware
+ * set them.
  *
  * @example
  * ```ts
- * writeHeaders(decision.headers, (name) => res.getHeader(name), (name, value) => res.setHeader(name, value));
+ * const NODE_RESPONSE: HeaderAccess<ServerResponse> = {
+ *   get: (res, name) => res.getHeader(name),
+ *   set: (res, name, value) => void res.setHeader(name, value),
+ * };
+ * writeHeaders(decision.headers, res, NODE_RESPONSE);
  * ```
  */
-export function writeHeaders(
+export function writeHeaders<T>(
   headers: Readonly<Record<string, string>>,
-  get: (name: string) => unknown,
-  set: (name: string, value: string) => void,
+  target: T,
+  access: HeaderAccess<T>,
 ): void {
   for (const name in headers) {
     const value = headers[name]!;
-    set(name, name === EXPOSE_HEADERS ? mergeNames(get(name), value) : value);
+    access.set(
+      target,
+      name,
+      name === EXPOSE_HEADERS ? mergeNames(access.get(target, name), value) : value,
+    );
   }
 }
 
