@@ -21,6 +21,7 @@ import {
   nonNegativeNumber,
   nonNegativeSeconds,
   oneOf,
+  optionsObject,
   positiveSeconds,
 } from '../validate.js';
 import {
@@ -47,7 +48,6 @@ import { identifyRequest } from './identification.js';
 import { Policies } from './ietf-headers.js';
 import {
   CONCURRENCY_OPTION_NAMES,
-  rejectUnknownOptions,
   SLUICE_OPTION_NAMES,
   WINDOWS_OPTION_NAMES,
 } from './option-names.js';
@@ -666,7 +666,7 @@ function buildEngines(options: SluiceOptions, store: Store): StageEngines {
 
 /** Parses the options once and throws {@link InvalidConfiguration} naming the first bad one. */
 function validateOptions(options: SluiceOptions): void {
-  rejectUnknownOptions(options, SLUICE_OPTION_NAMES, '');
+  optionsObject('options', options, SLUICE_OPTION_NAMES);
   if (options.store !== undefined) storeOption('store', options.store);
   optionalFunction('resolveProject', options.resolveProject);
   optionalFunction('identify', options.identify);
@@ -682,7 +682,7 @@ function validateOptions(options: SluiceOptions): void {
   if (windows !== undefined) {
     if (windows === null || typeof windows !== 'object')
       throw new InvalidConfiguration('windows', windows, 'an object');
-    rejectUnknownOptions(windows, WINDOWS_OPTION_NAMES, 'windows.');
+    optionsObject('windows', windows, WINDOWS_OPTION_NAMES);
     if (typeof windows.prefix !== 'function')
       throw new InvalidConfiguration('windows.prefix', windows.prefix, 'a function');
     if (!Array.isArray(windows.quotas) || windows.quotas.length === 0) {
@@ -700,7 +700,7 @@ function validateOptions(options: SluiceOptions): void {
     if (concurrency === null || typeof concurrency !== 'object') {
       throw new InvalidConfiguration('concurrency', concurrency, 'an object');
     }
-    rejectUnknownOptions(concurrency, CONCURRENCY_OPTION_NAMES, 'concurrency.');
+    optionsObject('concurrency', concurrency, CONCURRENCY_OPTION_NAMES);
     integerAtLeast('concurrency.limit', concurrency.limit, 1);
     if (concurrency.leaseSeconds !== undefined)
       positiveSeconds('concurrency.leaseSeconds', concurrency.leaseSeconds);
