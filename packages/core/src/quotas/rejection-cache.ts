@@ -46,7 +46,8 @@ export interface RememberedRefusal {
 export class RejectionCache {
   /** Seconds a refusal is remembered at most. */
   readonly maxSeconds: number;
-  readonly #entries = new Map<string, Remembered>();
+  /** Per counter key, its remembered refusals by the limit they were full at. */
+  readonly #entries = new Map<string, Map<number, Remembered>>();
   readonly #now: () => number;
 
   /**
@@ -68,12 +69,13 @@ export class RejectionCache {
 
   /** The remembered refusal of the counter `key` at `limit`, if it is still in force. */
   get(key: string, limit: number): RememberedRefusal | undefined {
-    const entryKey = `${key}\u0000${limit}`;
-    const entry = this.#entries.get(entryKey);
+    const byLimit = this.#entries.get(key);
+    const entry = byLimit?.get(limit);
     if (entry === undefined) return undefined;
     const now = this.#now();
     if (entry.resetAt <= now || entry.boundUntil <= performance.now()) {
-      this.#entries.delete(entryKey);
+      byLimit!.delete(limit);
+      if (byLimit!.size === 0) this.#entries.delete(key);
       return undefined;
     }
     const resetAfter = Math.max(0, (entry.resetAt - now) / 1000);
@@ -89,21 +91,19 @@ export class RejectionCache {
     const resetAt = now + limit.retryAfter * 1000;
     if (!(resetAt > now)) return;
     const boundUntil = performance.now() + this.maxSeconds * 1000;
-    const entryKey = `${key}\u0000${remaining.limit}`;
-    this.#entries.delete(entryKey);
-    this.#entries.set(entryKey, { boundUntil, resetAt, limit, remaining });
+    // Re-inserted, so the map's order stays oldest-written first.
+    const byLimit = this.#entries.get(key) ?? new Map<number, Remembered>();
+    this.#entries.delete(key);
+    byLimit.set(remaining.limit, { boundUntil, resetAt, limit, remaining });
+    this.#entries.set(key, byLimit);
     if (this.#entries.size > MAX_ENTRIES) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
   }
 
-  /** Forgets every limit remembered for the counter `key` (after a refund). */
+  /** Forgets every limit remembered for the counter `key` (after a refund or a reset). */
   forget(key: string): void {
-    if (this.#entries.size === 0) return;
-    const prefix = `${key}\u0000`;
-    for (const entryKey of this.#entries.keys()) {
-      if (entryKey.startsWith(prefix)) this.#entries.delete(entryKey);
-    }
+    this.#entries.delete(key);
   }
 }
