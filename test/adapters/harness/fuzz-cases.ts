@@ -276,6 +276,9 @@ const hostileQueryValue = fc.oneof(
     '-1',
     '1.5',
     'NaN',
+    '__proto__',
+    'constructor',
+    'toString',
   ),
   fc.nat(300).map((n) => 'c'.repeat(n)),
 );
