@@ -105,3 +105,19 @@ export function hashTag(id: string | number): string {
   const part = keyPart(id);
   return `{${part === '' ? '%' : part}}`;
 }
+
+/**
+ * The id a {@link keyPart} was made from: each `%` and four hex digits back to its character.
+ * For tools that read keys back (the operators' CLI); engines never need it.
+ *
+ * @example
+ * ```ts
+ * idOfKeyPart('a%003a%007bb%007d'); // 'a:{b}'
+ * idOfKeyPart(keyPart('org-1')); // 'org-1'
+ * ```
+ */
+export function idOfKeyPart(part: string): string {
+  return part.replace(/%([0-9a-f]{4})/g, (_, code: string) =>
+    String.fromCharCode(Number.parseInt(code, 16)),
+  );
+}
