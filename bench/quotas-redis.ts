@@ -17,8 +17,9 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
 import { organizationQuota, projectQuota, Quotas } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
+import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 import { fmt, percentile } from './support/closed-loop.ts';
@@ -27,7 +28,7 @@ const PROJECTS = 1000;
 const EXHAUSTED = 100;
 const PASS_LIMIT = 1e9;
 const WINDOW_SECONDS = 60;
-const ADAPTERS = ['RateLimiterRedis', 'sluice'] as const;
+const ADAPTERS = ['RateLimiterRedis', 'sluice', 'sluice-node-redis'] as const;
 type Adapter = (typeof ADAPTERS)[number];
 type Mode = 'pass' | 'half';
 
@@ -80,8 +81,13 @@ async function makeCheck(adapter: Adapter, mode: Mode, url: string, run: string)
         },
       );
   }
+  // The same engine on the official client (node-redis v5, default options) or on ioredis.
+  const storeClient =
+    adapter === 'sluice-node-redis'
+      ? nodeRedisClient(await createClient({ url }).connect())
+      : client;
   const quotas = new Quotas({
-    store: new RedisStore(client, { prefix: `s${run}`, timeoutMs: 2000 }),
+    store: new RedisStore(storeClient, { prefix: `s${run}`, timeoutMs: 2000 }),
     getQuotas: (project) => [
       projectQuota(project, { limit: PASS_LIMIT, windowSeconds: WINDOW_SECONDS }),
       organizationQuota(project, { limit: PASS_LIMIT * 1000, windowSeconds: WINDOW_SECONDS }),
@@ -225,7 +231,7 @@ async function parent(): Promise<void> {
       `${PROJECTS} projects round-robin in organization 1`,
   );
   console.log(
-    'RateLimiterRedis({ storeClient, keyPrefix, points: 1e9, duration: 60 }) vs sluice Quotas (project + organization quota), both on ioredis defaults\n',
+    'RateLimiterRedis({ storeClient, keyPrefix, points: 1e9, duration: 60 }) vs sluice Quotas (project + organization quota), both on ioredis defaults; sluice also on node-redis v5 defaults\n',
   );
   const results: RunResult[][] = [];
   let run = 0;
@@ -248,7 +254,7 @@ async function parent(): Promise<void> {
           ]);
           round.push(result);
           console.log(
-            `rep ${rep + 1} ${mode.padEnd(4)} c=${String(c).padEnd(3)} ${adapter.padEnd(16)} ${fmt(result.perSecond).padStart(7)}/s ` +
+            `rep ${rep + 1} ${mode.padEnd(4)} c=${String(c).padEnd(3)} ${adapter.padEnd(17)} ${fmt(result.perSecond).padStart(7)}/s ` +
               `p50 ${fmt(result.p50Us).padStart(5)} us  p99 ${fmt(result.p99Us).padStart(6)} us  node ${fmt(result.nodeUs, 1)} us  ` +
               `redis ${fmt(result.redisUs, 2)} us (${fmt(result.commands, 3)} cmds), server ${fmt(result.serverUs, 1)} us/check  limited ${result.limited}  [${result.detail}]`,
           );
@@ -260,9 +266,9 @@ async function parent(): Promise<void> {
   await redis.close();
 
   console.log(
-    '\n| mode | c | RateLimiterRedis checks/s | sluice checks/s | ratio per rep | median ratio | p50 us (peer / sluice) | p99 us (peer / sluice) | redis-server CPU us per decision (peer / sluice) | script time us per decision, commandstats (peer / sluice) |',
+    '\n| mode | c | RateLimiterRedis checks/s | sluice checks/s | ratio per rep | median ratio | sluice on node-redis checks/s (ratio) | p50 us (peer / sluice) | p99 us (peer / sluice) | redis-server CPU us per decision (peer / sluice) | script time us per decision, commandstats (peer / sluice) |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const pick = (round: RunResult[], adapter: Adapter, mode: Mode, c: number) =>
     round.find((r) => r.adapter === adapter && r.mode === mode && r.concurrency === c)!;
   const verdicts: string[] = [];
@@ -271,10 +277,12 @@ async function parent(): Promise<void> {
       const peer = results.map((round) => pick(round, 'RateLimiterRedis', mode, c));
       const ours = results.map((round) => pick(round, 'sluice', mode, c));
       const ratios = ours.map((o, i) => o.perSecond / peer[i]!.perSecond);
+      const official = results.map((round) => pick(round, 'sluice-node-redis', mode, c));
+      const officialRatio = median(official.map((o, i) => o.perSecond / peer[i]!.perSecond));
       const med = (rows: RunResult[], field: keyof RunResult) =>
         median(rows.map((r) => r[field] as number));
       console.log(
-        `| ${mode} | ${c} | ${fmt(med(peer, 'perSecond'))} | ${fmt(med(ours, 'perSecond'))} | ${ratios.map((r) => fmt(r, 2)).join(', ')} | ${fmt(median(ratios), 2)}x | ${fmt(med(peer, 'p50Us'))} / ${fmt(med(ours, 'p50Us'))} | ${fmt(med(peer, 'p99Us'))} / ${fmt(med(ours, 'p99Us'))} | ${fmt(med(peer, 'serverUs'), 1)} / ${fmt(med(ours, 'serverUs'), 1)} | ${fmt(med(peer, 'redisUs'), 1)} / ${fmt(med(ours, 'redisUs'), 1)} |`,
+        `| ${mode} | ${c} | ${fmt(med(peer, 'perSecond'))} | ${fmt(med(ours, 'perSecond'))} | ${ratios.map((r) => fmt(r, 2)).join(', ')} | ${fmt(median(ratios), 2)}x | ${fmt(med(official, 'perSecond'))} (${fmt(officialRatio, 2)}x) | ${fmt(med(peer, 'p50Us'))} / ${fmt(med(ours, 'p50Us'))} | ${fmt(med(peer, 'p99Us'))} / ${fmt(med(ours, 'p99Us'))} | ${fmt(med(peer, 'serverUs'), 1)} / ${fmt(med(ours, 'serverUs'), 1)} | ${fmt(med(peer, 'redisUs'), 1)} / ${fmt(med(ours, 'redisUs'), 1)} |`,
       );
       const cpuHeld = med(ours, 'serverUs') <= med(peer, 'serverUs');
       verdicts.push(
