@@ -22,3 +22,8 @@ export {
   decoratorStage,
   HttpLimiter,
 } from './http/http-limiter.js';
+export {
+  CONCURRENCY_OPTION_NAMES,
+  SLUICE_OPTION_NAMES,
+  WINDOWS_OPTION_NAMES,
+} from './http/option-names.js';

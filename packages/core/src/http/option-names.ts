@@ -1,7 +1,15 @@
 // The option names the HTTP layer knows; `optionsObject` (validate.ts) rejects any other.
 import type { ConcurrencyOptions, SluiceOptions, WindowsOptions } from './http-options.js';
 
-/** Every option of `sluice()`, `sluicePlugin` and `route()`: any other name is a mistake. */
+/**
+ * Every option of `sluice()`, `sluicePlugin` and `route()`: any other name is a mistake.
+ * `docs/http-options.md` has a heading for each (a test checks it).
+ *
+ * @example
+ * ```ts
+ * const unknown = Object.keys(options).filter((name) => !SLUICE_OPTION_NAMES.includes(name as never));
+ * ```
+ */
 export const SLUICE_OPTION_NAMES: readonly (keyof SluiceOptions)[] = [
   'store',
   'resolveProject',
@@ -21,14 +29,28 @@ export const SLUICE_OPTION_NAMES: readonly (keyof SluiceOptions)[] = [
   'rejectionCacheMaxSeconds',
 ];
 
-/** The options of `windows`. */
+/**
+ * The options of `windows`.
+ *
+ * @example
+ * ```ts
+ * WINDOWS_OPTION_NAMES.includes('prefix'); // true
+ * ```
+ */
 export const WINDOWS_OPTION_NAMES: readonly (keyof WindowsOptions)[] = [
   'prefix',
   'quotas',
   'reasonCode',
 ];
 
-/** The options of `concurrency`. */
+/**
+ * The options of `concurrency`.
+ *
+ * @example
+ * ```ts
+ * CONCURRENCY_OPTION_NAMES.includes('leaseSeconds'); // true
+ * ```
+ */
 export const CONCURRENCY_OPTION_NAMES: readonly (keyof ConcurrencyOptions)[] = [
   'limit',
   'key',
