@@ -88,7 +88,11 @@ export function quota(limiter: SluiceHook | (() => SluiceHook), options: SluiceO
     });
     return async function (this: This, request: FastifyRequest, reply: FastifyReply) {
       stage ??= resolve();
-      return (await stage(request, reply)) === reply ? reply : method.call(this, request, reply);
+      // Not `await stage(...)`: a refusal resolves to `reply`, which is a thenable, so awaiting
+      // it gives undefined (once sent), never `reply`, and the method would run after the 429.
+      const decision = await stage.limiter.decide(toHttpRequest(request), request.raw);
+      carryOut(decision, request, reply);
+      return decision.action === 'respond' ? reply : method.call(this, request, reply);
     };
   };
 }
@@ -132,17 +136,18 @@ const HOOKS = ['onRequest', 'preValidation', 'preHandler'];
 const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 function sluiceHook(limiter: HttpLimiter): SluiceHook {
-  const hook = async (request: FastifyRequest, reply: FastifyReply) => {
-    const { method, originalUrl: url, headers, ip, body } = request;
-    const input =
-      body === undefined ? { method, url, headers, ip } : { method, url, headers, ip, body };
-    return carryOut(await limiter.decide(input, request.raw), request, reply);
-  };
+  const hook = async (request: FastifyRequest, reply: FastifyReply) =>
+    carryOut(await limiter.decide(toHttpRequest(request), request.raw), request, reply);
   return Object.assign(hook, {
     events: limiter.events,
     limiter,
     route: (options: SluiceOptions) => sluiceHook(limiter.route(options)),
   });
+}
+
+function toHttpRequest(request: FastifyRequest) {
+  const { method, originalUrl: url, headers, ip, body } = request;
+  return body === undefined ? { method, url, headers, ip } : { method, url, headers, ip, body };
 }
 
 /** Sends a `respond` decision (resolving to `reply`), or applies a `continue` one. */
