@@ -1,0 +1,115 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Smoke test of examples/web-app, run as a user runs it (`npm run web-app -- --framework X`,
+// the built example in its own process): sluice over the whole app, on one route, and by the
+// quota() decorator on a class-based controller, on Express, Koa and Fastify.
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, '-b', `${root}examples/web-app`],
+    {
+      stdio: 'inherit',
+    },
+  );
+}, 120_000);
+
+describe.each(['express', 'koa', 'fastify'] as const)('examples/web-app on %s', (framework) => {
+  let app: ChildProcess;
+  let url: string;
+  beforeAll(async () => {
+    app = spawn(
+      process.execPath,
+      [`${root}examples/web-app/dist/main.js`, '--framework', framework],
+      {
+        env: { ...process.env, PORT: '0' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    // Keep reading stdout to the end (breaking out of it would close the pipe under the app).
+    let out = '';
+    url = await new Promise<string>((resolve, reject) => {
+      app.stdout!.on('data', (chunk: Buffer) => {
+        out += String(chunk);
+        const found = /listening on (http:\/\/\S+)/.exec(out);
+        if (found) resolve(found[1]!);
+      });
+      app.once('exit', (code) => reject(new Error(`web-app exited ${code}: ${out}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+  afterAll(async () => {
+    if (app.exitCode === null) {
+      app.kill();
+      await once(app, 'exit');
+    }
+  });
+
+  const call = (path: string, key: string | undefined, body?: unknown) =>
+    fetch(`${url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        ...(key === undefined ? {} : { 'x-api-key': key }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('app.use(): /health is skipped, an unknown key is a 401, a known one passes', async () => {
+    expect((await call('/health', undefined)).status).toBe(200);
+    const anonymous = await call('/notes', undefined);
+    expect(anonymous.status).toBe(401);
+    expect((await call('/notes', 'key-nobody')).status).toBe(401);
+    const listed = await call('/notes', 'key-carol');
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toEqual([]);
+  });
+
+  it('the quota() decorator: 5 notes a minute per account, then a 429 with Retry-After; other accounts unaffected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push((await call('/notes', 'key-alice', { text: `n${i}` })).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 201]);
+    const refused = await call('/notes', 'key-alice', { text: 'one more' });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('x-sentry-rate-limit-reason')).toBe('note_quota');
+    expect(refused.headers.get('ratelimit-policy')).toBe('"notes";q=5;w=60');
+    expect((await (await call('/notes', 'key-alice')).json()) as unknown[]).toHaveLength(5);
+    expect((await call('/notes', 'key-bob', { text: 'mine' })).status).toBe(201);
+    // The handler still answers the app's own errors.
+    expect((await call('/notes', 'key-bob', { text: '' })).status).toBe(400);
+  });
+
+  it('a route of its own: one export at a time, 3 an hour per account', async () => {
+    const together = await Promise.all([
+      call('/exports', 'key-carol', {}),
+      call('/exports', 'key-carol', {}),
+    ]);
+    expect(together.map((r) => r.status).sort()).toEqual([200, 429]);
+    const refused = together.find((r) => r.status === 429)!;
+    expect(refused.headers.get('x-sentry-rate-limit-reason')).toBe('concurrency_limit');
+    expect((await call('/exports', 'key-carol', {})).status).toBe(200);
+    expect((await call('/exports', 'key-carol', {})).status).toBe(200);
+    const fourth = await call('/exports', 'key-carol', {});
+    expect(fourth.status).toBe(429);
+    expect(fourth.headers.get('x-sentry-rate-limit-reason')).toBe('export_quota');
+    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(60);
+  });
+
+  it('app.use(): 30 requests a minute per API key over every route', async () => {
+    // key-bob has made 2 requests in the test above; its own counter is independent of alice's.
+    const statuses: number[] = [];
+    for (let i = 0; i < 29; i++) statuses.push((await call('/notes', 'key-bob')).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(28);
+    expect(statuses.at(-1)).toBe(429);
+    const refused = await call('/notes', 'key-bob');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-sentry-rate-limit-reason')).toBe('api_key_rate');
+  });
+});
