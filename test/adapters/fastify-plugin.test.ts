@@ -115,4 +115,58 @@ describe('sluicePlugin', () => {
     expect(routeError).toBeInstanceOf(InvalidConfiguration);
     expect((routeError as InvalidConfiguration).option).toBe('quantity');
   });
+
+  it('notFound: true limits requests that match no route (default handler or the app’s), counted like any other; off by default', async () => {
+    const flood = async (instance: FastifyInstance) => {
+      const answers: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await instance.inject({ url: `/api/1/nothing-${i}/`, headers: auth });
+        answers.push(`${res.statusCode}${res.body.includes('custom') ? ' custom' : ''}`);
+      }
+      return answers;
+    };
+    for (const custom of [false, true]) {
+      app = Fastify();
+      await app.register(sluicePlugin, {
+        store: frozenStore(),
+        resolveProject,
+        quotas: [hourly(2)],
+      });
+      if (custom) app.setNotFoundHandler((_req, reply) => reply.code(404).send({ custom: true }));
+      expect(await flood(app)).toEqual(Array(5).fill(custom ? '404 custom' : '404'));
+      await app.close();
+
+      app = Fastify();
+      await app.register(sluicePlugin, {
+        store: frozenStore(),
+        resolveProject,
+        quotas: [hourly(2)],
+        notFound: true,
+      });
+      const events = recordEvents(app.sluice.limiter);
+      if (custom) app.setNotFoundHandler((_req, reply) => reply.code(404).send({ custom: true }));
+      app.get('/api/1/store/', async () => ({ ok: true }));
+      const miss = custom ? '404 custom' : '404';
+      expect(await flood(app)).toEqual([miss, miss, '429', '429', '429']);
+      const refused = await app.inject({ url: '/api/1/gone/', headers: auth });
+      expect(refused.headers['x-sentry-rate-limit-reason']).toBe('project_quota');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      // The same counter as the routes': the project has used its 2.
+      expect((await app.inject({ url: '/api/1/store/', headers: auth })).statusCode).toBe(429);
+      // Without auth, a miss is a 401 like any request, and is not counted.
+      expect((await app.inject({ url: '/api/1/other/' })).statusCode).toBe(401);
+      const names = events.take().map((e) => e.name);
+      expect(names.filter((n) => n === 'event_dropped')).toHaveLength(5);
+      expect(names.filter((n) => n === 'event_accepted')).toHaveLength(2);
+      await app.close();
+    }
+    app = Fastify();
+    const error = await app
+      .register(sluicePlugin, { resolveProject, notFound: 'yes' as never })
+      .then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+    expect((error as InvalidConfiguration).option).toBe('notFound');
+  });
 });

@@ -16,8 +16,8 @@ const page = readFileSync(new URL('../../docs/http-options.md', import.meta.url)
 /** `### \`name\`` headings, and `- \`name\` —` entries of the nested options. */
 const headings = [...page.matchAll(/^### `(\w+)`$/gm)].map((m) => m[1]!);
 const entries = [...page.matchAll(/^- `(\w+)` —/gm)].map((m) => m[1]!);
-/** Options of the Fastify plugin alone (sluicePlugin's `hook`). */
-const FASTIFY_ONLY = ['hook'];
+/** Options of the Fastify plugin alone (sluicePlugin's `hook` and `notFound`). */
+const FASTIFY_ONLY = ['hook', 'notFound'];
 
 describe('docs/http-options.md', () => {
   it('has a heading for every option sluice(), sluicePlugin and route() accept, and none other', () => {

@@ -49,6 +49,12 @@ export interface SluiceHook {
 export interface SluicePluginOptions extends SluiceOptions {
   /** `onRequest` refuses before the body is read; a later hook gives events the parsed body as `data`. @default 'onRequest' */
   hook?: 'onRequest' | 'preValidation' | 'preHandler';
+  /**
+   * Also decide requests that match no route (Fastify's not-found handler, yours or its
+   * default), so a flood of unknown paths is refused by the limiter instead of answered 404 for
+   * free. Counted like any request, under the limiter's options. @default false
+   */
+  notFound?: boolean;
 }
 
 /**
@@ -111,8 +117,11 @@ export function quota(limiter: SluiceHook | (() => SluiceHook), options: SluiceO
  * ```
  */
 export const sluicePlugin = fp<SluicePluginOptions>(
-  (async (fastify, { hook = 'onRequest', ...given }) => {
+  (async (fastify, { hook = 'onRequest', notFound = false, ...given }) => {
     if (!HOOKS.includes(hook)) throw new InvalidConfiguration('hook', hook, HOOKS.join(', '));
+    if (typeof notFound !== 'boolean') {
+      throw new InvalidConfiguration('notFound', notFound, 'true or false');
+    }
     const options: Record<string, unknown> = { ...given };
     for (const name of FASTIFY_REGISTER_OPTIONS) delete options[name];
     const root = sluiceHook(new HttpLimiter(options as SluiceOptions));
@@ -126,6 +135,12 @@ export const sluicePlugin = fp<SluicePluginOptions>(
       const list = Array.isArray(hooks) ? hooks : hooks ? [hooks] : [];
       route[hook] = own === undefined ? [root, ...list] : [root, ...list, root.route(own)];
     });
+    // The not-found handler is no route (onRoute never sees it) but runs the context's hooks.
+    if (notFound) {
+      fastify.addHook(hook, async (request, reply) =>
+        request.is404 ? root(request, reply) : undefined,
+      );
+    }
   }) satisfies FastifyPluginAsync<SluicePluginOptions>,
   { fastify: '5.x', name: '@sluice/fastify' },
 );
