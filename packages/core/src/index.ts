@@ -32,7 +32,6 @@ export {
   exposedHeaders,
   formatRateLimits,
   RATE_LIMITED_MESSAGE,
-  type Refusal,
   SLUICE_HEADERS,
   wholeSeconds,
 } from './http/answers.js';

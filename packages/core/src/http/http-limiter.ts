@@ -10,6 +10,7 @@ import {
 import type { Project } from '../quotas/quota-config.js';
 import { validateQuotaConfig } from '../quotas/quota-config.js';
 import { Quotas } from '../quotas/quotas.js';
+import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { RejectionCache } from '../quotas/rejection-cache.js';
 import { toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
@@ -29,8 +30,8 @@ import {
   errorAnswer,
   exposedHeaders,
   formatRateLimits,
-  type Refusal,
   rateLimitedAnswer,
+  reasonCodeOf,
   SLUICE_HEADERS,
 } from './answers.js';
 import { MAX_CATEGORY_LENGTH, REJECT_ALL_SECONDS } from './header-values.js';
@@ -52,6 +53,8 @@ import {
   WINDOWS_OPTION_NAMES,
 } from './option-names.js';
 import { type ItemReader, readItems } from './request-items.js';
+import { requestKey } from './request-key.js';
+import { uniqueLimits } from './unique-limits.js';
 
 /** A dropped item: what was refused and why. */
 export interface DroppedItem extends RequestItem {
@@ -135,26 +138,11 @@ interface Planned {
 
 type Plan = Planned | { readonly ok: false; readonly message: string };
 
-/** Longest window prefix or concurrency key a request may lead to, in characters. */
-const MAX_REQUEST_KEY_LENGTH = 1024;
-
-/**
- * A window prefix or concurrency key the app built from the request: `{`, `}` and `%` are
- * escaped (one-to-one), so a client cannot open a hash tag; undefined when it is too long.
- * Not a string: the app's mistake.
- */
-function requestKey(option: string, value: unknown): string | undefined {
-  if (typeof value !== 'string') throw new InvalidConfiguration(option, value, 'a string');
-  if (value.length > MAX_REQUEST_KEY_LENGTH) return undefined;
-  if (value === '') return '%';
-  return value.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
-}
-
 /** The decision for a request sluice leaves alone (an `OPTIONS` preflight). */
 const PASS_THROUGH: Decision = Object.freeze({ action: 'continue', headers: Object.freeze({}) });
 
 /** Nothing refused (shared, never written). */
-const NO_REFUSALS: readonly Refusal[] = [];
+const NO_REFUSALS: readonly ExceededLimit[] = [];
 const RESOLVED = Promise.resolve();
 const releaseNothing = () => RESOLVED;
 
@@ -359,7 +347,7 @@ export class HttpLimiter {
     const { project } = state;
     const shadow = this.options.mode === 'shadow' || this.options.enforce?.(project) === false;
     const { items } = plan;
-    const refusals: (readonly Refusal[])[] = new Array(items.length).fill(NO_REFUSALS);
+    const refusals: (readonly ExceededLimit[])[] = new Array(items.length).fill(NO_REFUSALS);
     let lease: Lease | null = null;
     const policies = this.options.rateLimitHeaders === true ? new Policies() : undefined;
     let failure: StoreUnavailableError | undefined;
@@ -368,7 +356,7 @@ export class HttpLimiter {
         const { limiter, limit } = engines.concurrency;
         lease = await limiter.acquire(plan.slotKey!);
         if (lease === null) {
-          const refusal: Refusal = {
+          const refusal: ExceededLimit = {
             retryAfter: 1,
             categories: [],
             scope: 'project',
@@ -427,7 +415,7 @@ export class HttpLimiter {
     }
     let accepted = items;
     const dropped: DroppedItem[] = [];
-    let refused: Refusal[] = [];
+    let refused: readonly ExceededLimit[] = NO_REFUSALS;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const list = refusals[i]!;
@@ -438,18 +426,19 @@ export class HttpLimiter {
       if (accepted === items) accepted = items.slice(0, i);
       let worst = list[0]!;
       for (const r of list) if (r.retryAfter > worst.retryAfter) worst = r;
-      const { reasonCode, retryAfter } = worst;
+      const { retryAfter } = worst;
+      const reasonCode = reasonCodeOf(worst);
       dropped.push(
         item.category === undefined
           ? { quantity: item.quantity, reasonCode, retryAfter }
           : { category: item.category, quantity: item.quantity, reasonCode, retryAfter },
       );
-      refused = refused.length === 0 ? (list as Refusal[]) : refused.concat(list);
+      refused = refused.length === 0 ? list : refused.concat(list);
     }
     for (const item of dropped) this.#emitDropped(req, state, item, shadow);
     if (!shadow && accepted.length === 0 && dropped.length > 0) {
       await release();
-      return { action: 'respond', answer: rateLimitedAnswer(unique(refused), headers) };
+      return { action: 'respond', answer: rateLimitedAnswer(uniqueLimits(refused), headers) };
     }
     if (!state.accepted) {
       state.accepted = true;
@@ -473,7 +462,7 @@ export class HttpLimiter {
     };
     if (state.key !== undefined) outcome.key = state.key;
     if (shadow || dropped.length === 0) return { action: 'continue', headers, outcome };
-    const limits = formatRateLimits(unique(refused));
+    const limits = formatRateLimits(uniqueLimits(refused));
     return {
       action: 'continue',
       headers: Object.assign({ 'X-Sentry-Rate-Limits': limits } as Record<string, string>, headers),
@@ -489,7 +478,7 @@ export class HttpLimiter {
     item: RequestItem,
     shadow: boolean,
     policies: Policies | undefined,
-  ): Promise<readonly Refusal[]> {
+  ): Promise<readonly ExceededLimit[]> {
     const { project, key } = state;
     // Shadow decisions never use (nor fill) the rejection cache.
     const quotas = shadow ? this.#shadowQuotas : this.#quotas;
@@ -516,12 +505,7 @@ export class HttpLimiter {
         }
       }
       if (result.isLimited) {
-        return (result.limits ?? []).map((limit) => ({
-          retryAfter: limit.retryAfter,
-          categories: limit.categories,
-          scope: limit.scope,
-          reasonCode: limit.reasonCode ?? result.reasonCode ?? 'quota',
-        }));
+        return result.limits ?? NO_REFUSALS;
       }
     }
     const windows = engines.windows;
@@ -544,7 +528,7 @@ export class HttpLimiter {
       }
       if (refused) {
         if (engines.quotas !== undefined) await quotas!.refund(project, quotaCall);
-        const refusal: Refusal = {
+        const refusal: ExceededLimit = {
           // A limit-0 window never lets the category in: Relay's 60 s for reject-all.
           retryAfter: Number.isFinite(grant.retryAfter)
             ? (grant.retryAfter ?? 1)
@@ -614,17 +598,6 @@ export class HttpLimiter {
 function withData<T extends object>(event: T, req: SluiceRequest): T & { data?: unknown } {
   if (req.body !== undefined) (event as { data?: unknown }).data = req.body;
   return event;
-}
-
-function unique(refusals: Refusal[]): Refusal[] {
-  if (refusals.length < 2) return refusals;
-  const seen = new Set<string>();
-  return refusals.filter((r) => {
-    const id = `${r.categories.join(';')}:${r.scope}:${r.reasonCode}`;
-    if (seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
 }
 
 function pickEngines(options: SluiceOptions): SluiceOptions {

@@ -397,11 +397,10 @@ function decision(
 }
 
 function describeLimit(quota: QuotaConfig, retryAfter: number): ExceededLimit {
-  const limit: ExceededLimit = {
-    retryAfter,
-    categories: quota.categories ?? [],
-    scope: quota.scope ?? 'organization',
-  };
-  if (quota.reasonCode !== undefined) limit.reasonCode = quota.reasonCode;
-  return limit;
+  const categories = quota.categories ?? [];
+  const scope = quota.scope ?? 'organization';
+  const { reasonCode } = quota;
+  return reasonCode === undefined
+    ? { retryAfter, categories, scope }
+    : { retryAfter, categories, scope, reasonCode };
 }

@@ -1,13 +1,22 @@
-/** One exceeded quota, as listed in `X-Sentry-Rate-Limits`. */
+/**
+ * One exceeded limit, as `X-Sentry-Rate-Limits` lists it: a quota of `RateLimit.limits`, and
+ * over HTTP also a refusing sliding window or concurrency limit.
+ *
+ * @example
+ * ```ts
+ * const limit: ExceededLimit = { retryAfter: 42, categories: ['error'], scope: 'project', reasonCode: 'project_quota' };
+ * formatRateLimits([limit]); // '42:error:project:project_quota'
+ * ```
+ */
 export interface ExceededLimit {
-  /** Seconds until this quota's next window starts. */
-  retryAfter: number;
-  /** Data categories the quota applies to; empty: all. */
-  categories: string[];
+  /** Seconds until the limit lets the categories in again (this quota's next window start). */
+  readonly retryAfter: number;
+  /** Data categories it covers; empty: all. */
+  readonly categories: readonly string[];
   /** `organization`, `project` or `key`. */
-  scope: string;
-  /** Machine-readable reason, e.g. `project_quota`. */
-  reasonCode?: string;
+  readonly scope: string;
+  /** Machine-readable reason, e.g. `project_quota`; set on every limit sluice reports. */
+  readonly reasonCode?: string;
 }
 
 /** What is left of an enforced quota, for the IETF `RateLimit` headers and the rejection cache. */
