@@ -203,11 +203,14 @@ describe('engine constructors', () => {
 
 describe.each(['memory', 'redis'] as const)('calls on %s', (kind) => {
   const harness = useStore(kind);
-  /** getQuotas answers what the call passes as `request`, so one call can carry a bad quota. */
+  /**
+   * getQuotas reads the window of the call's quota from its `key` (the quota is project-scoped,
+   * so the key counts nothing), so one call can carry a bad quota.
+   */
   const quotasOn = (store: Store) =>
     new Quotas({
       store,
-      getQuotas: (_project, ctx) => (ctx.request as QuotaConfig[] | undefined) ?? [quota(60)],
+      getQuotas: (_project, ctx) => [quota(ctx.key === undefined ? 60 : Number(ctx.key))],
     });
 
   it.each([
@@ -267,17 +270,17 @@ describe.each(['memory', 'redis'] as const)('calls on %s', (kind) => {
   it('a per-call windowSeconds above 1e9 rejects only that call', async () => {
     const quotas = quotasOn(harness.store());
     await expectInvalid(
-      () => quotas.isRateLimited(project, { timestamp: 100, request: [quota(1e15)] }),
+      () => quotas.isRateLimited(project, { timestamp: 100, key: '1e15' }),
       'getQuotas()[0].windowSeconds',
       1e15,
     );
     await expectInvalid(
-      () => quotas.refund(project, { timestamp: 100, request: [quota(1e15)] }),
+      () => quotas.refund(project, { timestamp: 100, key: '1e15' }),
       'getQuotas()[0].windowSeconds',
     );
-    expect(
-      (await quotas.isRateLimited(project, { timestamp: 100, request: [quota(1e9)] })).isLimited,
-    ).toBe(false);
+    expect((await quotas.isRateLimited(project, { timestamp: 100, key: '1e9' })).isLimited).toBe(
+      false,
+    );
   });
 
   it('organizationId: missing, null or empty is invalid; 0 and any other string are valid', async () => {
@@ -325,7 +328,7 @@ describe.each(['memory', 'redis'] as const)('calls on %s', (kind) => {
       windows.checkAndUseQuotas([{ prefix: `g${i}`, requested: 1, quotas: [window] }], 100),
     );
     const bad = [
-      quotas.isRateLimited(project, { timestamp: 100, request: [quota(1e15)] }),
+      quotas.isRateLimited(project, { timestamp: 100, key: '1e15' }),
       quotas.isRateLimited(project, { timestamp: 1e13 }),
       quotas.isRateLimited({ id: 1 } as Project, { timestamp: 100 }),
       quotas.refund(project, { timestamp: 1e18 }),

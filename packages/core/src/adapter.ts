@@ -10,20 +10,18 @@
  * const decision = await limiter.decide({ method, url, headers, ip }, rawRequest);
  * ```
  */
+
+export { decoratorStage } from './http/decorator-stage.js';
 export {
   EXPOSE_HEADERS,
   type HeaderAccess,
   mergeNames,
   writeHeaders,
 } from './http/header-writer.js';
-export {
-  type ClosingResponse,
-  type Decision,
-  decoratorStage,
-  HttpLimiter,
-} from './http/http-limiter.js';
+export { type Decision, HttpLimiter } from './http/http-limiter.js';
 export {
   CONCURRENCY_OPTION_NAMES,
   SLUICE_OPTION_NAMES,
   WINDOWS_OPTION_NAMES,
 } from './http/option-names.js';
+export type { ClosingResponse } from './http/request-outcome.js';

@@ -35,6 +35,7 @@ export {
   SLUICE_HEADERS,
   wholeSeconds,
 } from './http/answers.js';
+export type { DroppedItem } from './http/dropped-items.js';
 export type {
   ConfigErrorEvent,
   EventAccepted,
@@ -43,7 +44,6 @@ export type {
   SluiceEvents,
   StoreErrorEvent,
 } from './http/http-events.js';
-export type { DroppedItem, RequestOutcome } from './http/http-limiter.js';
 export type {
   ConcurrencyOptions,
   Identity,
@@ -53,6 +53,7 @@ export type {
   WindowsOptions,
 } from './http/http-options.js';
 export type { HttpHeaders, HttpRequest, SluiceRequest } from './http/http-request.js';
+export type { RequestOutcome } from './http/request-outcome.js';
 export { AUTH_LIMITS, readSentryAuth, type SentryAuth } from './http/sentry-auth.js';
 export {
   organizationQuota,

@@ -1,4 +1,3 @@
-import type { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
 import { InvalidConfiguration } from '../errors.js';
 import type { Project, QuotaConfig } from '../quotas/quota-config.js';
 import type { Quota } from '../sliding-window/quota.js';
@@ -118,18 +117,4 @@ export function perRequest<T>(
   if (typeof value === 'function') return value as (req: SluiceRequest) => T;
   const constant = value === undefined ? fallback : value;
   return () => constant;
-}
-
-/** The engines a stage owns, built once from its options. */
-export interface StageEngines {
-  readonly quotas?: (
-    project: Project,
-    req: SluiceRequest,
-  ) => QuotaConfig[] | Promise<QuotaConfig[]>;
-  readonly windows?: WindowsOptions;
-  readonly concurrency?: {
-    limiter: ConcurrencyLimiter;
-    limit: number;
-    key: (req: SluiceRequest, project: Project) => string;
-  };
 }

@@ -31,8 +31,6 @@ export const DEFAULT_GRACE_SECONDS = 60;
 export interface QuotaContext {
   /** The requesting public key, when known. */
   key?: string;
-  /** Whatever the caller passed as `request` (the HTTP layer passes the request). */
-  request?: unknown;
 }
 
 /**
@@ -77,8 +75,6 @@ export interface QuotaCallOptions {
    * instant is allowed, past or future: it is never compared with the clock.
    */
   timestamp?: number;
-  /** Handed to `getQuotas` as `ctx.request`, so quotas can depend on the request. */
-  request?: unknown;
 }
 
 /** The options `Quotas` knows; any other is an error. */

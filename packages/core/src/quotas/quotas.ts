@@ -240,15 +240,11 @@ export class Quotas {
 
 /** The options of a call that passes none: shared, never written. */
 const NO_OPTIONS: QuotaCallOptions = Object.freeze({});
-/** The context of a call without a key or request: shared, frozen so no getQuotas can write it. */
+/** The context of a call without a key: shared, frozen so no getQuotas can write it. */
 const NO_CONTEXT: QuotaContext = Object.freeze({});
 
 function context(opts: QuotaCallOptions): QuotaContext {
-  if (opts.key === undefined && opts.request === undefined) return NO_CONTEXT;
-  const ctx: QuotaContext = {};
-  if (opts.key !== undefined) ctx.key = opts.key;
-  if (opts.request !== undefined) ctx.request = opts.request;
-  return ctx;
+  return opts.key === undefined ? NO_CONTEXT : { key: opts.key };
 }
 
 /** The valid quotas of `configs` that apply to this request; throws on an invalid one. */
