@@ -22,8 +22,8 @@ import { type RequestOutcome, releaseLease, requestOutcome } from './request-out
 import type { Planned } from './request-plan.js';
 import { planRequest } from './request-plan.js';
 import { newRequestState, type RequestState } from './request-state.js';
+import { type ResolvedStage, resolveStage } from './resolved-stage.js';
 import { buildEngines, engineOptions, type StageEngines } from './stage-engines.js';
-import { type ResolvedStage, resolveStage } from './stage-options.js';
 import { StoreFailurePolicy } from './store-failure.js';
 
 /**

@@ -1,4 +1,3 @@
-import { InvalidConfiguration } from '../errors.js';
 import type { Project, QuotaConfig } from '../quotas/quota-config.js';
 import type { Quota } from '../sliding-window/quota.js';
 import type { Store } from '../store/store.js';
@@ -100,21 +99,4 @@ export interface SluiceOptions {
    * limiter only: its routes share it. @default 1
    */
   rejectionCacheMaxSeconds?: number;
-}
-
-/** Throws {@link InvalidConfiguration} unless `value` is absent or a function. */
-export function optionalFunction(option: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidConfiguration(option, value, 'a function');
-  }
-}
-
-/** Reads a {@link PerRequest} option into a function. */
-export function perRequest<T>(
-  value: PerRequest<T> | undefined,
-  fallback: T,
-): (req: SluiceRequest) => T {
-  if (typeof value === 'function') return value as (req: SluiceRequest) => T;
-  const constant = value === undefined ? fallback : value;
-  return () => constant;
 }

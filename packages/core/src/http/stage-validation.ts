@@ -1,10 +1,7 @@
 import { InvalidConfiguration } from '../errors.js';
-import type { Project } from '../quotas/quota-config.js';
 import { validateQuotaConfig } from '../quotas/quota-config.js';
-import { DEFAULT_GRACE_SECONDS } from '../quotas/quotas-options.js';
-import { DEFAULT_REJECTION_CACHE_MAX_SECONDS } from '../quotas/rejection-cache.js';
 import { toQuota } from '../sliding-window/quota.js';
-import { type Store, storeOption } from '../store/store.js';
+import { storeOption } from '../store/store.js';
 import {
   headerToken,
   integerAtLeast,
@@ -14,117 +11,30 @@ import {
   optionsObject,
   positiveSeconds,
 } from '../validate.js';
-import { exposedHeaders } from './answers.js';
 import { MAX_CATEGORY_LENGTH } from './header-values.js';
-import { optionalFunction, perRequest, type SluiceOptions } from './http-options.js';
-import type { SluiceRequest } from './http-request.js';
+import type { SluiceOptions } from './http-options.js';
 import {
   CONCURRENCY_OPTION_NAMES,
   SLUICE_OPTION_NAMES,
   WINDOWS_OPTION_NAMES,
 } from './option-names.js';
-import type { ItemReader } from './request-items.js';
 
 /**
- * Units a request counts when `quantity` is not given.
+ * Checks the options of `sluice()`, `sluicePlugin` or `route()` once, at construction, and
+ * throws {@link InvalidConfiguration} naming the first bad one: an unknown option (a misspelled
+ * `quotas` must never mean "no limits"), a missing `resolveProject`/`identify`, or a value of
+ * the wrong kind or out of range.
  *
  * @example
  * ```ts
- * resolveStage({ identify }).reader.quantity(req); // DEFAULT_QUANTITY, 1
+ * validateStageOptions({ identify, mode: 'shadow' }); // fine
+ * validateStageOptions({ identify, quotaz: [] } as SluiceOptions); // throws naming `quotaz`
  * ```
  */
-export const DEFAULT_QUANTITY = 1;
-
-/**
- * `mode` when not given: refusals are enforced.
- *
- * @example
- * ```ts
- * resolveStage({ identify }).mode; // 'enforce'
- * ```
- */
-export const DEFAULT_MODE = 'enforce';
-
-/**
- * `onStoreError` when not given: a store failure admits the request.
- *
- * @example
- * ```ts
- * resolveStage({ identify }).onStoreError; // 'allow'
- * ```
- */
-export const DEFAULT_ON_STORE_ERROR = 'allow';
-
-/**
- * A stage's options, validated once, with every default named: what a decision reads.
- *
- * @example
- * ```ts
- * const stage: ResolvedStage = resolveStage({ identify, quotas, category: 'error' });
- * const shadow = stage.mode === 'shadow' || stage.enforce?.(project) === false;
- * ```
- */
-export interface ResolvedStage {
-  /** The options as given, for identification and the engines. */
-  readonly options: Readonly<SluiceOptions>;
-  /** The store the stage was given; undefined: the limiter's (or a new MemoryStore). */
-  readonly store: Store | undefined;
-  /** How the stage reads a request's items. */
-  readonly reader: ItemReader;
-  /** Requests for which the stage does nothing. */
-  readonly skip: ((req: SluiceRequest) => boolean) | undefined;
-  readonly mode: 'enforce' | 'shadow';
-  /** Gradual rollout: false makes the decision shadow for that project. */
-  readonly enforce: ((project: Project) => boolean) | undefined;
-  readonly onStoreError: 'allow' | 'deny';
-  /** Send the IETF `RateLimit` and `RateLimit-Policy` headers. */
-  readonly rateLimitHeaders: boolean;
-  /** Seconds a quota counter outlives its window. */
-  readonly graceSeconds: number;
-  /** Seconds a full quota is remembered in-process at most; 0: no rejection cache. */
-  readonly rejectionCacheMaxSeconds: number;
-  /** Headers of every answer: `Access-Control-Expose-Headers`. */
-  readonly headers: Record<string, string>;
-}
-
-/**
- * Validates `options` once and resolves their defaults; throws {@link InvalidConfiguration}
- * naming the first bad one (an unknown option included: a misspelled `quotas` must never mean
- * "no limits").
- *
- * @example
- * ```ts
- * resolveStage({ identify, mode: 'shadow' }).mode; // 'shadow'
- * resolveStage({ identify, quotaz: [] } as SluiceOptions); // throws naming `quotaz`
- * ```
- */
-export function resolveStage(options: SluiceOptions): ResolvedStage {
+export function validateStageOptions(options: SluiceOptions): void {
   if (options === null || typeof options !== 'object') {
     throw new InvalidConfiguration('options', options, 'an options object');
   }
-  validateOptions(options);
-  const rateLimitHeaders = options.rateLimitHeaders === true;
-  return {
-    options,
-    store: options.store,
-    reader: {
-      items: options.items,
-      category: perRequest(options.category, undefined),
-      quantity: perRequest(options.quantity, DEFAULT_QUANTITY),
-    },
-    skip: options.skip,
-    mode: options.mode ?? DEFAULT_MODE,
-    enforce: options.enforce,
-    onStoreError: options.onStoreError ?? DEFAULT_ON_STORE_ERROR,
-    rateLimitHeaders,
-    graceSeconds: options.graceSeconds ?? DEFAULT_GRACE_SECONDS,
-    rejectionCacheMaxSeconds:
-      options.rejectionCacheMaxSeconds ?? DEFAULT_REJECTION_CACHE_MAX_SECONDS,
-    headers: { 'Access-Control-Expose-Headers': exposedHeaders(rateLimitHeaders) },
-  };
-}
-
-function validateOptions(options: SluiceOptions): void {
   optionsObject('options', options, SLUICE_OPTION_NAMES);
   if (options.store !== undefined) storeOption('store', options.store);
   optionalFunction('resolveProject', options.resolveProject);
@@ -194,4 +104,18 @@ function validateConcurrency(concurrency: NonNullable<SluiceOptions['concurrency
   if (concurrency.waitSeconds !== undefined)
     nonNegativeNumber('concurrency.waitSeconds', concurrency.waitSeconds);
   optionalFunction('concurrency.key', concurrency.key);
+}
+
+/**
+ * Throws {@link InvalidConfiguration} unless `value` is absent or a function.
+ *
+ * @example
+ * ```ts
+ * optionalFunction('skip', options.skip);
+ * ```
+ */
+export function optionalFunction(option: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidConfiguration(option, value, 'a function');
+  }
 }
