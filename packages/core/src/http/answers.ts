@@ -65,6 +65,14 @@ export function exposedHeaders(rateLimitHeaders: boolean): string {
  * `X-Sentry-Rate-Limits` in Relay's grammar: `<secs>:<cat1;cat2>:<scope>:<reasonCode>` per
  * limit, joined by `, `; an empty category list means every category. Categories are
  * encoded ({@link encodeCategory}), so a client's category cannot add an entry.
+ *
+ * @example
+ * ```ts
+ * formatRateLimits([
+ *   { retryAfter: 59.2, categories: ['error', 'transaction'], scope: 'project', reasonCode: 'project_quota' },
+ *   { retryAfter: 1, categories: [], scope: 'project', reasonCode: 'concurrency_limit' },
+ * ]); // '60:error;transaction:project:project_quota, 1::project:concurrency_limit'
+ * ```
  */
 export function formatRateLimits(limits: readonly ExceededLimit[]): string {
   return limits
@@ -76,8 +84,15 @@ export function formatRateLimits(limits: readonly ExceededLimit[]): string {
 }
 
 /**
- * The 429 answer: `Retry-After` and the reason of the refusal that lasts longest (the first on
- * a tie), every refusal in `X-Sentry-Rate-Limits`, and Sentry's JSON body.
+ * The 429 answer: `Retry-After` and the reason of the limit that lasts longest (the first on
+ * a tie), every limit in `X-Sentry-Rate-Limits`, and Sentry's JSON body; `headers` (the
+ * stage's common ones) are added last.
+ *
+ * @example
+ * ```ts
+ * const answer = rateLimitedAnswer(refusedLimits(refusals), { 'Access-Control-Expose-Headers': exposedHeaders(false) });
+ * answer.status; // 429
+ * ```
  */
 export function rateLimitedAnswer(
   limits: readonly ExceededLimit[],

@@ -56,7 +56,14 @@ export interface StageEngines {
   };
 }
 
-/** The options that name engines. */
+/**
+ * The options that name engines.
+ *
+ * @example
+ * ```ts
+ * const engines: EngineOptions = { windows: { prefix: (_req, project) => `org:${project.organizationId}`, quotas } };
+ * ```
+ */
 export type EngineOptions = Pick<SluiceOptions, 'quotas' | 'windows' | 'concurrency'>;
 
 /**
