@@ -47,7 +47,9 @@ export type {
 export type {
   ConcurrencyOptions,
   Identity,
+  LimitedResponse,
   PerRequest,
+  Refusal,
   RequestItem,
   SluiceOptions,
   WindowsOptions,

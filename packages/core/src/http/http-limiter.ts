@@ -8,16 +8,18 @@ import {
 } from '../errors.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { type Answer, errorAnswer, formatRateLimits, rateLimitedAnswer } from './answers.js';
+import { type Answer, errorAnswer, formatRateLimits } from './answers.js';
 import { addConcurrencyPolicy, CONCURRENCY_REFUSALS } from './concurrency-slot.js';
 import { type DroppedItem, dropRefused, refusedLimits } from './dropped-items.js';
 import type { SluiceEvents } from './http-events.js';
-import type { Identity, SluiceOptions } from './http-options.js';
+import type { Identity, RequestItem, SluiceOptions } from './http-options.js';
 import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-request.js';
 import { identifyRequest } from './identification.js';
 import { Policies } from './ietf-headers.js';
 import { decideItem, NO_REFUSALS } from './item-decision.js';
+import { limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
+import { givesBack, type SettledResponse } from './outcome-counting.js';
 import { type RequestOutcome, releaseLease, requestOutcome } from './request-outcome.js';
 import { type Planned, planRequest } from './request-plan.js';
 import { newRequestState, type RequestState } from './request-state.js';
@@ -200,18 +202,54 @@ export class HttpLimiter {
     for (const item of dropped) events.dropped(state, item, shadow, req.body);
     if (!shadow && accepted.length === 0 && dropped.length > 0) {
       await releaseLease(lease);
-      return { action: 'respond', answer: rateLimitedAnswer(refusedLimits(refusals), headers) };
+      const report = (error: InvalidConfiguration) => events.configError(error, project);
+      const limits = refusedLimits(refusals);
+      const answer = await limitedAnswer(stage.refusal, req, state, limits, headers, report);
+      return { action: 'respond', answer };
     }
     events.accepted(state, req.body);
     const outcome = shadow
       ? requestOutcome(state, items, [], true, lease)
-      : requestOutcome(state, accepted, dropped, false, lease);
+      : requestOutcome(
+          state,
+          accepted,
+          dropped,
+          false,
+          lease,
+          this.#settle(req, state, engines, accepted),
+        );
     if (shadow || dropped.length === 0) return { action: 'continue', headers, outcome };
     const limits = formatRateLimits(refusedLimits(refusals));
     return {
       action: 'continue',
       headers: Object.assign({ 'X-Sentry-Rate-Limits': limits } as Record<string, string>, headers),
       outcome,
+    };
+  }
+
+  /**
+   * With `skipFailedRequests` or `skipSuccessfulRequests`: what runs once the response of an
+   * admitted request has closed, giving back what its `accepted` items counted on this stage's
+   * quotas when its outcome says so. Sliding windows keep their counts (they have no refund).
+   */
+  #settle(
+    req: SluiceRequest,
+    state: RequestState,
+    engines: StageEngines,
+    accepted: readonly RequestItem[],
+  ): ((response: SettledResponse) => void) | undefined {
+    const { counting } = this.#stage;
+    const { quotas } = engines;
+    if (counting === undefined || quotas === undefined || accepted.length === 0) return undefined;
+    const { events } = this.#shared;
+    const { project, key } = state;
+    return (response) => {
+      const report = (error: InvalidConfiguration) => events.configError(error, project);
+      if (!givesBack(counting, req, response, report)) return;
+      for (const { category, quantity } of accepted) {
+        // A refund the store fails leaves the request counted: the side that never over-admits.
+        quotas.refund(project, req, { key, category, quantity }, false).catch(() => undefined);
+      }
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { Project, QuotaConfig } from '../quotas/quota-config.js';
+import type { ExceededLimit } from '../quotas/rate-limit.js';
 import type { Quota } from '../sliding-window/quota.js';
 import type { Store } from '../store/store.js';
 import type { SluiceRequest } from './http-request.js';
@@ -99,4 +100,62 @@ export interface SluiceOptions {
    * limiter only: its routes share it. @default 1
    */
   rejectionCacheMaxSeconds?: number;
+  /** Status of a refusal (a 429 by default), an integer from 400 to 599. @default 429 */
+  limitedStatus?: number;
+  /** Body of a refusal: a string, or a value sent as JSON. @default Sentry's JSON error */
+  limitedBody?: string | Record<string, unknown> | unknown[];
+  /**
+   * Shapes a refusal (express-rate-limit's `handler`, @fastify/rate-limit's
+   * `errorResponseBuilder`): what it returns replaces the status, body or adds headers; sluice's
+   * own headers (`Retry-After`, `X-Sentry-Rate-Limits`, ...) are kept whatever it returns. One
+   * that throws, rejects or returns something invalid gets the default refusal and a
+   * `config_error` event.
+   */
+  onLimited?: (
+    req: SluiceRequest,
+    refusal: Refusal,
+  ) => LimitedResponse | undefined | Promise<LimitedResponse | undefined>;
+  /** Give back what an admitted request counted when its response failed (status >= 400, or closed early). @default false */
+  skipFailedRequests?: boolean;
+  /** Give back what an admitted request counted when its response succeeded. @default false */
+  skipSuccessfulRequests?: boolean;
+  /** Whether a response succeeded, for the two options above. @default status < 400 and not closed early */
+  requestWasSuccessful?: (req: SluiceRequest, response: { readonly statusCode: number }) => boolean;
+}
+
+/**
+ * A refusal, as {@link SluiceOptions.onLimited} sees it: who was refused, for how long, why,
+ * and every limit that refused (as `X-Sentry-Rate-Limits` lists them).
+ *
+ * @example
+ * ```ts
+ * const onLimited = (req: SluiceRequest, refusal: Refusal) => ({
+ *   body: { message: `Slow down: retry in ${refusal.retryAfter} s`, reason: refusal.reasonCode },
+ * });
+ * ```
+ */
+export interface Refusal {
+  readonly project: Project;
+  readonly key?: string;
+  /** Whole seconds until the client may retry, as `Retry-After` says. */
+  readonly retryAfter: number;
+  /** The reason of the longest limit, as `X-Sentry-Rate-Limit-Reason` says. */
+  readonly reasonCode: string;
+  /** Every limit that refused. */
+  readonly limits: readonly ExceededLimit[];
+}
+
+/**
+ * What {@link SluiceOptions.onLimited} may return: any of a status (400 to 599), a body (a string,
+ * or a value sent as JSON) and extra headers (never replacing sluice's own).
+ *
+ * @example
+ * ```ts
+ * const answer: LimitedResponse = { status: 429, body: { error: 'too many requests' }, headers: { 'Cache-Control': 'no-store' } };
+ * ```
+ */
+export interface LimitedResponse {
+  readonly status?: number;
+  readonly body?: string | Record<string, unknown> | unknown[];
+  readonly headers?: Readonly<Record<string, string>>;
 }

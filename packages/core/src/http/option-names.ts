@@ -27,6 +27,12 @@ export const SLUICE_OPTION_NAMES: readonly (keyof SluiceOptions)[] = [
   'skip',
   'graceSeconds',
   'rejectionCacheMaxSeconds',
+  'limitedStatus',
+  'limitedBody',
+  'onLimited',
+  'skipFailedRequests',
+  'skipSuccessfulRequests',
+  'requestWasSuccessful',
 ];
 
 /**

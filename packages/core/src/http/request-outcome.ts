@@ -2,6 +2,7 @@ import type { Lease } from '../concurrency/lease.js';
 import type { Project } from '../quotas/quota-config.js';
 import type { DroppedItem } from './dropped-items.js';
 import type { RequestItem } from './http-options.js';
+import type { SettledResponse } from './outcome-counting.js';
 import type { RequestState } from './request-state.js';
 
 /**
@@ -28,7 +29,9 @@ export interface RequestOutcome {
   release(): Promise<void>;
   /**
    * Gives back the concurrency slot when `response` (Node's `ServerResponse`) closes, which it
-   * does when it finishes, fails or the client disconnects; at once if it already has.
+   * does when it finishes, fails or the client disconnects; at once if it already has. With
+   * `skipFailedRequests` or `skipSuccessfulRequests`, also gives back what the request counted
+   * when its outcome says so.
    */
   releaseOnClose(response: ClosingResponse): void;
 }
@@ -42,7 +45,7 @@ export interface RequestOutcome {
  * outcome.releaseOnClose(response);
  * ```
  */
-export interface ClosingResponse {
+export interface ClosingResponse extends SettledResponse {
   readonly closed: boolean;
   once(event: 'close', listener: () => void): unknown;
 }
@@ -70,7 +73,7 @@ export function releaseLease(lease: Lease | null): Promise<void> {
  *
  * @example
  * ```ts
- * const outcome = requestOutcome(state, accepted, dropped, false, lease);
+ * const outcome = requestOutcome(state, accepted, dropped, false, lease); // settle: see outcome-counting.ts
  * res.once('close', () => void outcome.release());
  * ```
  */
@@ -80,8 +83,16 @@ export function requestOutcome(
   dropped: DroppedItem[],
   shadow: boolean,
   lease: Lease | null,
+  settle?: (response: SettledResponse) => void,
 ): RequestOutcome {
   const release = lease === null ? releaseNothing : () => lease.release().catch(() => undefined);
+  const closed =
+    settle === undefined
+      ? undefined
+      : (response: ClosingResponse) => () => {
+          void release();
+          settle(response);
+        };
   const outcome: { -readonly [K in keyof RequestOutcome]: RequestOutcome[K] } = {
     project: state.project,
     ip: state.ip,
@@ -90,6 +101,11 @@ export function requestOutcome(
     shadow,
     release,
     releaseOnClose: (response) => {
+      if (closed !== undefined) {
+        if (response.closed) closed(response)();
+        else response.once('close', closed(response));
+        return;
+      }
       if (lease === null) return;
       if (response.closed) void release();
       else response.once('close', () => void release());

@@ -5,6 +5,8 @@ import type { Store } from '../store/store.js';
 import { exposedHeaders } from './answers.js';
 import type { PerRequest, SluiceOptions } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
+import { type RefusalShape, resolveRefusalShape } from './limited-answer.js';
+import { type OutcomeCounting, resolveOutcomeCounting } from './outcome-counting.js';
 import type { ItemReader } from './request-items.js';
 import { validateStageOptions } from './stage-validation.js';
 
@@ -68,6 +70,10 @@ export interface ResolvedStage {
   readonly rejectionCacheMaxSeconds: number;
   /** Headers of every answer: `Access-Control-Expose-Headers`. */
   readonly headers: Record<string, string>;
+  /** How a refusal is answered: status, body, the app's `onLimited`. */
+  readonly refusal: RefusalShape;
+  /** Which admitted requests give their counts back by outcome; undefined: none. */
+  readonly counting: OutcomeCounting | undefined;
 }
 
 /**
@@ -99,6 +105,8 @@ export function resolveStage(options: SluiceOptions): ResolvedStage {
     rejectionCacheMaxSeconds:
       options.rejectionCacheMaxSeconds ?? DEFAULT_REJECTION_CACHE_MAX_SECONDS,
     headers: { 'Access-Control-Expose-Headers': exposedHeaders(rateLimitHeaders) },
+    refusal: resolveRefusalShape(options),
+    counting: resolveOutcomeCounting(options),
   };
 }
 

@@ -1,0 +1,98 @@
+import { InvalidConfiguration } from '../errors.js';
+import type { SluiceOptions } from './http-options.js';
+import type { SluiceRequest } from './http-request.js';
+
+/**
+ * Which admitted requests give back what they counted once their response is known
+ * (express-rate-limit's `skipFailedRequests` and `skipSuccessfulRequests`); undefined on a
+ * stage that counts every admitted request, so that stage pays nothing per response.
+ *
+ * @example
+ * ```ts
+ * const counting: OutcomeCounting = { skipFailed: true, skipSuccessful: false, wasSuccessful: undefined };
+ * ```
+ */
+export interface OutcomeCounting {
+  readonly skipFailed: boolean;
+  readonly skipSuccessful: boolean;
+  /** The app's `requestWasSuccessful`; undefined: a status below 400, and not closed early. */
+  readonly wasSuccessful: SluiceOptions['requestWasSuccessful'];
+}
+
+/**
+ * What counting by outcome reads of Node's `ServerResponse` once it has closed.
+ *
+ * @example
+ * ```ts
+ * const response: SettledResponse = res; // an http.ServerResponse
+ * ```
+ */
+export interface SettledResponse {
+  readonly statusCode: number;
+  /** False when the response closed before it was ended (the client went away first). */
+  readonly writableEnded: boolean;
+}
+
+/**
+ * Validates `skipFailedRequests`, `skipSuccessfulRequests` and `requestWasSuccessful` and
+ * resolves them once: undefined unless one of the two skips is on.
+ *
+ * @example
+ * ```ts
+ * resolveOutcomeCounting({ identify, skipFailedRequests: true }); // { skipFailed: true, ... }
+ * resolveOutcomeCounting({ identify }); // undefined
+ * ```
+ */
+export function resolveOutcomeCounting(options: SluiceOptions): OutcomeCounting | undefined {
+  const { skipFailedRequests, skipSuccessfulRequests, requestWasSuccessful } = options;
+  for (const [name, value] of [
+    ['skipFailedRequests', skipFailedRequests],
+    ['skipSuccessfulRequests', skipSuccessfulRequests],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new InvalidConfiguration(name, value, 'a boolean');
+    }
+  }
+  if (requestWasSuccessful !== undefined && typeof requestWasSuccessful !== 'function') {
+    throw new InvalidConfiguration('requestWasSuccessful', requestWasSuccessful, 'a function');
+  }
+  if (skipFailedRequests !== true && skipSuccessfulRequests !== true) return undefined;
+  return {
+    skipFailed: skipFailedRequests === true,
+    skipSuccessful: skipSuccessfulRequests === true,
+    wasSuccessful: requestWasSuccessful,
+  };
+}
+
+/**
+ * True when the request's counts go back: its response failed (closed before it was sent, or
+ * not successful by `requestWasSuccessful` or a status below 400) and failures are skipped, or
+ * it succeeded and successes are. A `requestWasSuccessful` that throws counts the request (it
+ * is reported to `report`).
+ *
+ * @example
+ * ```ts
+ * if (givesBack(counting, req, res, report)) await quotas.refund(project, req, call, false);
+ * ```
+ */
+export function givesBack(
+  counting: OutcomeCounting,
+  req: SluiceRequest,
+  response: SettledResponse,
+  report: (error: InvalidConfiguration) => void,
+): boolean {
+  let succeeded: boolean;
+  if (!response.writableEnded) succeeded = false;
+  else if (counting.wasSuccessful === undefined) succeeded = response.statusCode < 400;
+  else {
+    try {
+      succeeded = counting.wasSuccessful(req, { statusCode: response.statusCode }) === true;
+    } catch (error) {
+      report(
+        new InvalidConfiguration('requestWasSuccessful()', error, 'a function that does not throw'),
+      );
+      return false;
+    }
+  }
+  return succeeded ? counting.skipSuccessful : counting.skipFailed;
+}
