@@ -100,6 +100,12 @@ describe.each(['express', 'koa', 'fastify'] as const)('examples/web-app on %s', 
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get('x-sentry-rate-limit-reason')).toBe('note_quota');
+    // The app's own refusal body (onLimited), inherited by the decorated method's stage.
+    expect(await refused.json()).toEqual({
+      error: 'too_many_requests',
+      reason: 'note_quota',
+      retryAfterSeconds: Number(refused.headers.get('retry-after')),
+    });
     expect(refused.headers.get('ratelimit-policy')).toBe('"notes";q=5;w=60');
     expect((await (await call('/notes', 'key-alice')).json()) as unknown[]).toHaveLength(5);
     expect((await call('/notes', 'key-bob', { text: 'mine' })).status).toBe(201);

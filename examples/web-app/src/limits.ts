@@ -3,7 +3,8 @@ import { identifyByApiKey } from './accounts.js';
 
 /**
  * Over the whole app (`app.use(limiter)`): 30 requests a minute per API key, and 100 a minute
- * per team, shared by its accounts. `/health` is never limited.
+ * per team, shared by its accounts. `/health` is never limited. Refusals answer the API's own
+ * JSON (`onLimited`); routes and the decorator inherit it.
  *
  * @example
  * ```ts
@@ -20,6 +21,14 @@ export function appLimits(store: Store): SluiceOptions {
       { id: 'team', scope: 'organization', limit: 100, windowSeconds: 60, reasonCode: 'team_rate' },
     ],
     rateLimitHeaders: true,
+    // An API's own refusal body; sluice still writes Retry-After and the other headers.
+    onLimited: (_req, refusal) => ({
+      body: {
+        error: 'too_many_requests',
+        reason: refusal.reasonCode,
+        retryAfterSeconds: refusal.retryAfter,
+      },
+    }),
   };
 }
 
