@@ -1,3 +1,9 @@
+export { CardinalityLimiter, cardinalityKey } from './cardinality/cardinality-limiter.js';
+export type {
+  CardinalityGrant,
+  CardinalityRequest,
+} from './cardinality/cardinality-requests.js';
+export { VALUE_HASH_BITS, valueHash } from './cardinality/value-hash.js';
 export type {
   AcquiredEvent,
   ConcurrencyEvents,
