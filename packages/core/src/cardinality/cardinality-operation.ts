@@ -148,6 +148,7 @@ for r = 1, tonumber(argv[2]) do
     end
   end
   ai = ai + count
+  values_flush(w)
   out[1] = w.stored + w.pending
   if refused then out[2] = values_retry_ms(w, limit, now) end
   reply[r + 1] = out

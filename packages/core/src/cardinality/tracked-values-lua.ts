@@ -26,8 +26,8 @@ end
 -- the values that left it.
 local function values_open(key, c, n, gms)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', integer_text(c - n))
-  return { key = key, c = c, n = n, gms = gms, stored = redis.call('ZCARD', key),
-    known = {}, pending = 0, written = false }
+  return { key = key, c = c, score = integer_text(c), n = n, gms = gms,
+    stored = redis.call('ZCARD', key), known = {}, pending = 0, written = false }
 end
 
 -- For each of the hashes argv[from .. to]: true when the window holds it (stored scores only).
@@ -43,15 +43,31 @@ local function values_stored(w, from, to, argv)
   return held
 end
 
--- Admits 'hash' at the call's granule: with 'store', records it (a score moves up, never down),
--- else only counts it for the rest of the call.
+-- Admits 'hash' at the call's granule: with 'store', queues it to be recorded (a score moves up,
+-- never down) by values_flush, else only counts it for the rest of the call. 'tracked': the
+-- window held it before.
 local function values_admit(w, hash, tracked, store)
+  local new = not tracked and not w.known[hash]
   w.known[hash] = true
   if not store then
-    if not tracked then w.pending = w.pending + 1 end
+    if new then w.pending = w.pending + 1 end
     return
   end
-  w.stored = w.stored + redis.call('ZADD', w.key, 'GT', integer_text(w.c), hash)
+  if new then w.stored = w.stored + 1 end
+  local queue = w.queue or {}
+  w.queue = queue
+  queue[#queue + 1] = w.score
+  queue[#queue + 1] = hash
+end
+
+-- Records the queued admissions, many per ZADD.
+local function values_flush(w)
+  local queue = w.queue
+  if not queue then return end
+  w.queue = nil
+  for i = 1, #queue, 2 * CHUNK do
+    redis.call('ZADD', w.key, 'GT', unpack(queue, i, math.min(#queue, i + 2 * CHUNK - 1)))
+  end
   w.written = true
 end
 
