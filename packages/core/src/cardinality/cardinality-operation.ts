@@ -133,14 +133,14 @@ for r = 1, tonumber(argv[2]) do
     windows[k] = w
   end
   local stored = {}
-  if mode ~= 2 and count > 0 then stored = values_stored(w, ai, ai + count - 1, argv) end
+  if count > 0 then stored = values_stored(w, ai, ai + count - 1, argv) end
   local out = { 0, 0 }
   local refused = false
   for i = 1, count do
     local hash = argv[ai + i - 1]
-    local tracked = stored[i] or w.known[hash] or false
-    if mode == 2 or tracked or w.stored + w.pending < limit then
-      values_admit(w, hash, tracked, mode ~= 0)
+    local score = stored[i] or false
+    if mode == 2 or score or w.known[hash] or w.stored + w.pending < limit then
+      values_admit(w, hash, score, mode ~= 0)
       out[i + 2] = 1
     else
       refused = true
@@ -168,7 +168,7 @@ return reply`,
       const out: number[] = [0, 0];
       let refused = false;
       r.hashes.forEach((hash) => {
-        const tracked = mode !== 'use' && isTracked(w, hash);
+        const tracked = isTracked(w, hash);
         if (mode === 'use' || tracked || cardinalityOf(w) < r.limit) {
           admitValue(w, hash, mode !== 'check');
           out.push(1);

@@ -30,29 +30,33 @@ local function values_open(key, c, n, gms)
     stored = redis.call('ZCARD', key), known = {}, pending = 0, written = false }
 end
 
--- For each of the hashes argv[from .. to]: true when the window holds it (stored scores only).
+-- For each of the hashes argv[from .. to]: its stored score (the granule of its latest
+-- admission), or false when the window does not hold it.
 local function values_stored(w, from, to, argv)
-  local held = {}
+  local scores = {}
   local start = from
   while start <= to do
     local stop = math.min(to, start + CHUNK - 1)
-    local scores = redis.call('ZMSCORE', w.key, unpack(argv, start, stop))
-    for i = 1, stop - start + 1 do held[start - from + i] = scores[i] ~= false end
+    local found = redis.call('ZMSCORE', w.key, unpack(argv, start, stop))
+    for i = 1, stop - start + 1 do
+      scores[start - from + i] = found[i] and tonumber(found[i]) or false
+    end
     start = stop + 1
   end
-  return held
+  return scores
 end
 
 -- Admits 'hash' at the call's granule: with 'store', queues it to be recorded (a score moves up,
--- never down) by values_flush, else only counts it for the rest of the call. 'tracked': the
--- window held it before.
-local function values_admit(w, hash, tracked, store)
-  local new = not tracked and not w.known[hash]
+-- never down) by values_flush, else only counts it for the rest of the call. 'score': its
+-- stored score before the call, or false.
+local function values_admit(w, hash, score, store)
+  local new = not score and not w.known[hash]
   w.known[hash] = true
   if not store then
     if new then w.pending = w.pending + 1 end
     return
   end
+  if score and score >= w.c then return end
   if new then w.stored = w.stored + 1 end
   local queue = w.queue or {}
   w.queue = queue
