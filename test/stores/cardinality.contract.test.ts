@@ -41,6 +41,18 @@ describe.each(STORE_KINDS)('CardinalityLimiter on %s', (kind) => {
   const limiter = () => new CardinalityLimiter(harness.store());
   const three = new Quota({ windowSeconds: 10, granularitySeconds: 1, limit: 3 });
 
+  it('the example of docs/cardinality.md and the TSDoc', async () => {
+    const l = limiter();
+    const quota = new Quota({ windowSeconds: 3600, granularitySeconds: 60, limit: 2 });
+    const [g] = await l.checkAndUseQuotas(
+      [{ prefix: 'org:1', values: ['cpu', 'mem', 'disk', 'cpu'], quota }],
+      T,
+    );
+    expect(g).toEqual(
+      grant('org:1', ['cpu', 'mem', 'cpu'], ['disk'], 2, { quota, retryAfter: 3560 }),
+    );
+  });
+
   it('admits up to limit distinct values, then only the values it already tracks', async () => {
     const l = limiter();
     expect(await l.checkAndUseQuotas([request('org:1', ['a', 'b'], three)], T)).toEqual([
