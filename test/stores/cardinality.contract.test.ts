@@ -53,6 +53,88 @@ describe.each(STORE_KINDS)('CardinalityLimiter on %s', (kind) => {
     );
   });
 
+  describe('upstream test vectors (sentry-redis-tools, check then use)', () => {
+    const hourly = new Quota({ windowSeconds: 3600, granularitySeconds: 60, limit: 10 });
+    /** Upstream's LimiterHelper: check, then use what was granted, at its own timestamp. */
+    const helper = () => {
+      const l = limiter();
+      const h = {
+        timestamp: 3600,
+        async addValues(values: number[], prefix = 'hello'): Promise<number[]> {
+          const requests = [request(prefix, values.map(String), hourly)];
+          const [timestamp, grants] = await l.checkWithinQuotas(requests, h.timestamp);
+          await l.useQuotas(requests, grants, timestamp);
+          return grants[0]!.grantedValues.map(Number);
+        },
+        async addValue(value: number): Promise<number | null> {
+          return (await h.addValues([value]))[0] ?? null;
+        },
+      };
+      return h;
+    };
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => from + i);
+
+    it('basic: seen values are free, 8 more fit, and an hour later 10 new ones', async () => {
+      const h = helper();
+      for (let i = 0; i < 20; i++) expect(await h.addValue(1)).toBe(1);
+      for (let i = 0; i < 20; i++) expect(await h.addValue(2)).toBe(2);
+      const first: Array<number | null> = [];
+      for (const i of range(10, 110)) first.push(await h.addValue(i));
+      expect(first).toEqual([...range(10, 18), ...Array(92).fill(null)]);
+      h.timestamp += 3600;
+      const second: Array<number | null> = [];
+      for (const i of range(10, 110)) second.push(await h.addValue(i));
+      expect(second).toEqual([...range(10, 20), ...Array(90).fill(null)]);
+    });
+
+    it('sliding: one value every 6 minutes always fits; ten a minute, every tenth', async () => {
+      const h = helper();
+      const slow: Array<number | null> = [];
+      for (const i of range(0, 100)) {
+        slow.push(await h.addValue(i));
+        h.timestamp += 360;
+      }
+      expect(slow).toEqual(range(0, 100));
+      const fast: Array<number | null> = [];
+      for (const i of range(100, 200)) {
+        fast.push(await h.addValue(i));
+        h.timestamp += 36;
+      }
+      expect(fast).toEqual(range(100, 200).map((i) => (i % 10 === 0 ? i : null)));
+    });
+
+    it('regression, mixed order: values after a refused one are still decided', async () => {
+      const h = helper();
+      expect(await h.addValue(5)).toBe(5);
+      expect(await h.addValues([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 5])).toEqual([
+        0, 1, 2, 3, 4, 6, 7, 8, 9, 5,
+      ]);
+    });
+
+    it('multiple prefixes share no state', async () => {
+      const l = limiter();
+      const call = async (values: number[][]) => {
+        const requests = ['a', 'b', 'c'].map((prefix, i) =>
+          request(prefix, values[i]!.map(String), hourly),
+        );
+        const [timestamp, grants] = await l.checkWithinQuotas(requests);
+        await l.useQuotas(requests, grants, timestamp);
+        return grants.map((g) => [g.grantedValues.map(Number), g.reachedQuota ?? null]);
+      };
+      expect(await call([range(1, 6), range(1, 12), range(11, 21)])).toEqual([
+        [range(1, 6), null],
+        [range(1, 11), hourly],
+        [range(11, 21), null],
+      ]);
+      expect(await call([range(6, 12), range(1, 12), range(11, 22)])).toEqual([
+        [range(6, 11), hourly],
+        [range(1, 11), hourly],
+        [range(11, 21), hourly],
+      ]);
+    });
+  });
+
   it('admits up to limit distinct values, then only the values it already tracks', async () => {
     const l = limiter();
     expect(await l.checkAndUseQuotas([request('org:1', ['a', 'b'], three)], T)).toEqual([

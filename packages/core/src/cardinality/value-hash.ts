@@ -9,7 +9,15 @@
  * alike are one value to the limiter (see `docs/cardinality.md`).
  */
 
-/** Bits of a value hash: the most a JavaScript number and a Lua number hold exactly. */
+/**
+ * Bits of a value hash: the most a JavaScript number and a Lua number hold exactly. With `k`
+ * values tracked in one window, two collide with a chance of about `k^2 / 2^(VALUE_HASH_BITS + 1)`.
+ *
+ * @example
+ * ```ts
+ * const collisionChance = (k: number) => (k * k) / 2 ** (VALUE_HASH_BITS + 1); // 5.6e-5 at 1e6
+ * ```
+ */
 export const VALUE_HASH_BITS = 53;
 
 /** The last mixing step of one lane: every input bit reaches every output bit. */
