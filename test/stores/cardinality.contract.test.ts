@@ -224,6 +224,36 @@ describe.each(STORE_KINDS)('CardinalityLimiter on %s', (kind) => {
     ]);
   });
 
+  it('reset forgets the values of one window of one scope, at the store time', async () => {
+    const l = limiter();
+    const hour = new Quota({ windowSeconds: 3600, granularitySeconds: 60, limit: 3 });
+    const tenMinutes = new Quota({ windowSeconds: 600, granularitySeconds: 60, limit: 3 });
+    const now = Date.now() / 1000;
+    await l.checkAndUseQuotas(
+      [
+        request('r', ['a', 'b', 'c'], hour),
+        request('r', ['a', 'b'], tenMinutes),
+        request('q', ['a'], hour),
+      ],
+      now,
+    );
+    expect(await l.reset('r', hour)).toBe(3);
+    expect(await l.reset('r', hour)).toBe(0);
+    const [r, r10, q] = await l.checkAndUseQuotas([
+      request('r', ['x', 'y', 'z', 'w'], hour),
+      request('r', ['c', 'd', 'e'], tenMinutes),
+      request('q', ['a'], hour),
+    ]);
+    expect([r!.grantedValues, r10!.grantedValues, q!.grantedValues]).toEqual([
+      ['x', 'y', 'z'],
+      ['c'],
+      ['a'],
+    ]);
+    // The values tracked at the store time: none left an hour window admitted at `now`.
+    expect(await l.reset('r', tenMinutes)).toBe(3);
+    await expect(l.reset('a{b', hour)).rejects.toThrow(InvalidConfiguration);
+  });
+
   it('a limit of 0 refuses every value for good', async () => {
     const l = limiter();
     const none = new Quota({ windowSeconds: 5, granularitySeconds: 1, limit: 0 });

@@ -17,6 +17,7 @@ import {
   validateCardinalityGrants,
   validateCardinalityRequests,
 } from './cardinality-requests.js';
+import { resetValuesOperation } from './cardinality-reset.js';
 import { valueHash } from './value-hash.js';
 
 /**
@@ -139,6 +140,24 @@ export class CardinalityLimiter {
   ): Promise<CardinalityGrant[]> {
     const valid = validateCardinalityRequests(requests);
     return (await this.#decide(valid, 'checkAndUse', timestampMs(timestamp))).grants;
+  }
+
+  /**
+   * Forgets every value that the window of `quota` tracks for `prefix`, so each is new again;
+   * resolves to how many it tracked. Other windows of the scope keep theirs.
+   *
+   * @example
+   * ```ts
+   * await limiter.reset('org:123', quota); // org:123 may introduce `quota.limit` values again
+   * ```
+   */
+  async reset(prefix: string, quota: Quota): Promise<number> {
+    const [valid] = validateCardinalityRequests([{ prefix, values: [], quota }]);
+    return this.store.run(resetValuesOperation, {
+      key: cardinalityKey(this.store.prefix, valid!.prefix, valid!.quota),
+      granularityMs: valid!.quota.granularityMs,
+      granules: valid!.quota.granulesPerWindow,
+    });
   }
 
   /** Runs one store call per scope (all at once) and assembles the grants in request order. */
