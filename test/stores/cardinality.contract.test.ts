@@ -254,6 +254,22 @@ describe.each(STORE_KINDS)('CardinalityLimiter on %s', (kind) => {
     await expect(l.reset('a{b', hour)).rejects.toThrow(InvalidConfiguration);
   });
 
+  it('a late call (an earlier timestamp) counts the values admitted after it', async () => {
+    const l = limiter();
+    await l.checkAndUseQuotas([request('late', ['a', 'b'], three)], T + 5);
+    // At T + 2 the later admissions count: c fits, d does not, b is tracked (and stays at T + 5).
+    expect(await l.checkAndUseQuotas([request('late', ['c', 'd', 'b'], three)], T + 2)).toEqual([
+      grant('late', ['c', 'b'], ['d'], 3, { quota: three, retryAfter: 10 }),
+    ]);
+    // c was admitted at T + 2 and leaves at T + 12; a and b at T + 15.
+    expect(await l.checkAndUseQuotas([request('late', ['d'], three)], T + 11)).toEqual([
+      grant('late', [], ['d'], 3, { quota: three, retryAfter: 1 }),
+    ]);
+    expect(await l.checkAndUseQuotas([request('late', ['d', 'e'], three)], T + 12)).toEqual([
+      grant('late', ['d'], ['e'], 3, { quota: three, retryAfter: 3 }),
+    ]);
+  });
+
   it('a limit of 0 refuses every value for good', async () => {
     const l = limiter();
     const none = new Quota({ windowSeconds: 5, granularitySeconds: 1, limit: 0 });
