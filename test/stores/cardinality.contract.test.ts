@@ -251,7 +251,10 @@ describe.each(STORE_KINDS)('CardinalityLimiter on %s', (kind) => {
     ]);
     // The values tracked at the store time: none left an hour window admitted at `now`.
     expect(await l.reset('r', tenMinutes)).toBe(3);
-    await expect(l.reset('a{b', hour)).rejects.toThrow(InvalidConfiguration);
+    await expect(l.reset('a{b', hour)).rejects.toMatchObject({ option: 'prefix' });
+    await expect(
+      l.reset('r', { windowSeconds: 60, granularitySeconds: 7, limit: 1 } as never),
+    ).rejects.toMatchObject({ option: 'quota.windowSeconds' });
   });
 
   it('a late call (an earlier timestamp) counts the values admitted after it', async () => {

@@ -13,6 +13,8 @@ import {
 import {
   type CardinalityGrant,
   type CardinalityRequest,
+  cardinalityQuota,
+  scopePrefix,
   type ValidCardinalityRequest,
   validateCardinalityGrants,
   validateCardinalityRequests,
@@ -152,11 +154,12 @@ export class CardinalityLimiter {
    * ```
    */
   async reset(prefix: string, quota: Quota): Promise<number> {
-    const [valid] = validateCardinalityRequests([{ prefix, values: [], quota }]);
+    const scope = scopePrefix('prefix', prefix);
+    const window = cardinalityQuota('quota', quota);
     return this.store.run(resetValuesOperation, {
-      key: cardinalityKey(this.store.prefix, valid!.prefix, valid!.quota),
-      granularityMs: valid!.quota.granularityMs,
-      granules: valid!.quota.granulesPerWindow,
+      key: cardinalityKey(this.store.prefix, scope, window),
+      granularityMs: window.granularityMs,
+      granules: window.granulesPerWindow,
     });
   }
 

@@ -106,23 +106,10 @@ export function validateCardinalityRequests(requests: unknown): ValidCardinality
     const r = optionsObject<CardinalityRequest>(path, request as CardinalityRequest, [
       ...REQUEST_FIELDS,
     ]);
-    if (!isValidPrefix(r.prefix)) {
-      throw new InvalidConfiguration(
-        `${path}.prefix`,
-        r.prefix,
-        'a non-empty string without `{` or `}`',
-      );
-    }
+    const prefix = scopePrefix(`${path}.prefix`, r.prefix);
     const values = stringArray(`${path}.values`, r.values);
-    const quota = toQuota(r.quota, `${path}.quota`);
-    if (quota.prefixOverride !== undefined) {
-      throw new InvalidConfiguration(
-        `${path}.quota.prefixOverride`,
-        quota.prefixOverride,
-        'no prefixOverride: a cardinality quota is per scope (put a shared scope in prefix)',
-      );
-    }
-    return { prefix: r.prefix, values, quota, named: r.quota as Quota };
+    const quota = cardinalityQuota(`${path}.quota`, r.quota);
+    return { prefix, values, quota, named: r.quota as Quota };
   });
 }
 
@@ -168,6 +155,44 @@ export function validateCardinalityGrants(
     });
     return granted;
   });
+}
+
+/**
+ * A scope: a non-empty string without `{` or `}` (it becomes the key's hash tag); throws
+ * {@link InvalidConfiguration} naming `option` otherwise.
+ *
+ * @example
+ * ```ts
+ * scopePrefix('prefix', 'org:1'); // 'org:1'
+ * scopePrefix('requests[0].prefix', 'a{b'); // throws InvalidConfiguration
+ * ```
+ */
+export function scopePrefix(option: string, value: unknown): string {
+  if (!isValidPrefix(value)) {
+    throw new InvalidConfiguration(option, value, 'a non-empty string without `{` or `}`');
+  }
+  return value;
+}
+
+/**
+ * A cardinality quota: a {@link Quota} (or its options) without `prefixOverride`; throws
+ * {@link InvalidConfiguration} naming `option` (or the field under it) otherwise.
+ *
+ * @example
+ * ```ts
+ * const quota = cardinalityQuota('quota', { windowSeconds: 3600, granularitySeconds: 60, limit: 100 });
+ * ```
+ */
+export function cardinalityQuota(option: string, value: unknown): Quota {
+  const quota = toQuota(value, option);
+  if (quota.prefixOverride !== undefined) {
+    throw new InvalidConfiguration(
+      `${option}.prefixOverride`,
+      quota.prefixOverride,
+      'no prefixOverride: a cardinality quota is per scope (put a shared scope in prefix)',
+    );
+  }
+  return quota;
 }
 
 function stringArray(option: string, value: unknown): string[] {
