@@ -81,8 +81,9 @@ export function openValues(
 ): OpenValues {
   let held = state.get<HeldValues>(key);
   if (held !== undefined && c - n >= held.lowest) {
-    pruneThrough(held, c - n);
-    if (held.granuleOf.size === 0) {
+    // Every value left (the set empties, as ZREMRANGEBYSCORE empties it): drop it whole.
+    if (held.highest > c - n) pruneThrough(held, c - n);
+    if (held.highest <= c - n || held.granuleOf.size === 0) {
       state.delete(key);
       held = undefined;
     }
