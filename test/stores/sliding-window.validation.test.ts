@@ -1,5 +1,7 @@
 import {
+  CardinalityLimiter,
   InvalidConfiguration,
+  MemoryStore,
   Quota,
   type QuotaOptions,
   type RequestedQuota,
@@ -67,6 +69,17 @@ describe('Quota construction', () => {
   it('rejects a store that is not one', () => {
     expect(invalid(() => new SlidingWindowRateLimiter({} as never)).option).toBe('store');
     expect(invalid(() => new SlidingWindowRateLimiter(null as never)).option).toBe('store');
+  });
+
+  it('rejects options it does not have, rather than ignoring them (it and CardinalityLimiter take only a store)', () => {
+    const store = new MemoryStore();
+    const passed = (Limiter: new (store: MemoryStore, ...rest: never[]) => unknown) =>
+      invalid(() => new Limiter(store, ...([{ prefix: 'mine' }] as never[])));
+    for (const Limiter of [SlidingWindowRateLimiter, CardinalityLimiter]) {
+      const error = passed(Limiter);
+      expect(error.option).toBe('options');
+      expect(error.message).toMatch(/takes only a store/);
+    }
   });
 });
 

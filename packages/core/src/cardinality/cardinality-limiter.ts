@@ -71,8 +71,16 @@ export class CardinalityLimiter {
   /** Where the tracked values live. */
   readonly store: Store;
 
-  constructor(store: Store) {
+  constructor(store: Store, ...unexpected: never[]) {
     this.store = storeOption('store', store);
+    // It has no options: one passed anyway (a prefix, say) must not be silently ignored.
+    if (unexpected.length > 0) {
+      throw new InvalidConfiguration(
+        'options',
+        unexpected[0],
+        `nothing: CardinalityLimiter takes only a store (the store holds the prefix)`,
+      );
+    }
   }
 
   /**

@@ -37,8 +37,16 @@ export class SlidingWindowRateLimiter {
   /** Where the windows live. */
   readonly store: Store;
 
-  constructor(store: Store) {
+  constructor(store: Store, ...unexpected: never[]) {
     this.store = storeOption('store', store);
+    // It has no options: one passed anyway (a prefix, say) must not be silently ignored.
+    if (unexpected.length > 0) {
+      throw new InvalidConfiguration(
+        'options',
+        unexpected[0],
+        `nothing: SlidingWindowRateLimiter takes only a store (the store holds the prefix)`,
+      );
+    }
   }
 
   /**
