@@ -83,8 +83,12 @@ export interface SluiceOptions {
   items?: (req: SluiceRequest) => RequestItem[];
   /** `shadow` decides and reports but never refuses. @default 'enforce' */
   mode?: 'enforce' | 'shadow';
-  /** Gradual rollout: false makes the decision shadow for that project. */
-  enforce?: (project: Project) => boolean;
+  /**
+   * Gradual rollout: a function (false makes the decision shadow for that project), or the
+   * fraction of projects enforced, from 0 to 1, stable per project (the projects in at 0.1 are
+   * still in at 0.5). @default every project
+   */
+  enforce?: ((project: Project) => boolean) | number;
   /** What a store failure or timeout means: admit (`allow`) or answer 503 (`deny`). @default 'allow' */
   onStoreError?: 'allow' | 'deny';
   /** Send the IETF `RateLimit` and `RateLimit-Policy` headers. @default false */

@@ -8,6 +8,7 @@ import type { SluiceRequest } from './http-request.js';
 import { type RefusalShape, resolveRefusalShape } from './limited-answer.js';
 import { type OutcomeCounting, resolveOutcomeCounting } from './outcome-counting.js';
 import type { ItemReader } from './request-items.js';
+import { enforcePredicate } from './rollout.js';
 import { validateStageOptions } from './stage-validation.js';
 
 /**
@@ -98,7 +99,7 @@ export function resolveStage(options: SluiceOptions): ResolvedStage {
     },
     skip: options.skip,
     mode: options.mode ?? DEFAULT_MODE,
-    enforce: options.enforce,
+    enforce: enforcePredicate(options.enforce),
     onStoreError: options.onStoreError ?? DEFAULT_ON_STORE_ERROR,
     rateLimitHeaders,
     graceSeconds: options.graceSeconds ?? DEFAULT_GRACE_SECONDS,

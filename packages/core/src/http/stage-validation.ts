@@ -66,7 +66,6 @@ export function validateStageOptions(options: SluiceOptions): void {
     integerAtLeast('quantity', options.quantity, 0);
   }
   optionalFunction('items', options.items);
-  optionalFunction('enforce', options.enforce);
   optionalFunction('skip', options.skip);
   if (options.mode !== undefined) oneOf('mode', options.mode, ['enforce', 'shadow']);
   if (options.onStoreError !== undefined)
