@@ -5,17 +5,26 @@ import { windowShift } from './window.js';
 /** Counter bases held before the cache starts over, so a flood of ids cannot grow it. */
 const MAX_CACHED = 10_000;
 
-/** Where one quota counts for one request: its counter base and its window shift. */
+/**
+ * Where one quota counts for one request: its counter base and how its windows fall, as the
+ * counter operations take it.
+ *
+ * @example
+ * ```ts
+ * const key: CounterKey = { base: 'sluice:q:{7}:p:p:42:60', windowSeconds: 60, shift: 7 };
+ * ```
+ */
 export interface CounterKey {
   /** `<prefix>:q:{<org>}:<quota id>:<scope letter>:<scope value>:<window seconds>`. */
   readonly base: string;
+  /** The quota's window length in seconds. */
+  readonly windowSeconds: number;
   /** Seconds the organization's windows are shifted by. */
   readonly shift: number;
 }
 
 interface CachedKey extends CounterKey {
   readonly id: string;
-  readonly windowSeconds: number;
 }
 
 interface OrganizationKeys {

@@ -1,5 +1,7 @@
-import { positionalOperation } from '../store/operation.js';
-import type { MemoryState } from '../store/store.js';
+import { defineOperation } from '../store/operation.js';
+import { readInteger, readIntegers } from '../store/reply-reader.js';
+import type { CounterKey } from './counter-keys.js';
+import type { QuotaConfig } from './quota-config.js';
 
 /**
  * The three atomic steps of the fixed-window quotas, each as a Lua function and as the same
@@ -52,15 +54,65 @@ export function ttlMs(end: number, now: number, grace: number): number {
 }
 
 /**
+ * The arguments of {@link decideOperation}.
+ *
+ * @example
+ * ```ts
+ * const args: DecideArgs = { quantity: 1, graceSeconds: 60, counters: [key], quotas: [quota] };
+ * ```
+ */
+export interface DecideArgs {
+  /** Units asked for; 0 checks without counting. */
+  readonly quantity: number;
+  /** Seconds a counter outlives its window. */
+  readonly graceSeconds: number;
+  /** The counter of each quota, in the order of `quotas`. */
+  readonly counters: readonly CounterKey[];
+  /** The quotas checked, in the order of `counters`; `limit` null: counted, never refused. */
+  readonly quotas: readonly QuotaConfig[];
+}
+
+/**
+ * What {@link decideOperation} found.
+ *
+ * @example
+ * ```ts
+ * const { nowMicros, counted, used } = await store.run(decideOperation, args);
+ * ```
+ */
+export interface QuotasDecision {
+  /** The decision time in whole microseconds. */
+  readonly nowMicros: number;
+  /** True when the request was counted (no quota exceeded and quantity > 0). */
+  readonly counted: boolean;
+  /** `used - refunded` of each quota before this decision, in the order of the arguments. */
+  readonly used: readonly number[];
+}
+
+/**
  * Checks every quota and, when none is exceeded and quantity > 0, counts all of them.
  *
  * KEYS[i]: counter base of quota i (the script reads `<base>:<slot>` and `<base>:<slot>:r`).
  * ARGV: quantity, grace seconds, then per quota: limit (-1: unlimited), window s, shift s.
  * Reply: `{ now in microseconds, 1 when counted else 0, used - refunded of each quota before
  * this decision... }`.
+ *
+ * @example
+ * ```ts
+ * const { counted, used } = await store.run(decideOperation, { quantity: 1, graceSeconds: 60,
+ *   counters: [counterKeys.of(7, 'project', 42, quota)], quotas: [quota] });
+ * ```
  */
-export const decideOperation = positionalOperation({
+export const decideOperation = defineOperation<DecideArgs, QuotasDecision>({
   name: 'sluice_quotas_decide',
+  encode({ quantity, graceSeconds, counters, quotas }, keys, argv) {
+    argv.push(quantity, graceSeconds);
+    for (let i = 0; i < counters.length; i++) {
+      const counter = counters[i]!;
+      keys.push(counter.base);
+      argv.push(quotas[i]!.limit ?? -1, counter.windowSeconds, counter.shift);
+    }
+  },
   lua: `
 -- Hot path, written for Lua 5.1 without a JIT: arithmetic coerces the string arguments
 -- (no tonumber calls), x - x % 1 floors without a call, and a number concatenated into a key
@@ -100,30 +152,51 @@ if not exceeded and quantity > 0 then
   end
 end
 return reply`,
-  memory(state, keys, args, now) {
-    const quantity = args[0] as number;
-    const grace = args[1] as number;
+  memory(state, { quantity, graceSeconds, counters, quotas }, now) {
     const t = now / 1000;
-    const count = keys.length;
+    const count = counters.length;
     const reply: number[] = [Math.floor(now * 1000), 0];
     let exceeded = false;
     for (let i = 0; i < count; i++) {
-      const limit = args[3 * i + 2] as number;
-      const end = windowEnd(t, args[3 * i + 3] as number, args[3 * i + 4] as number);
-      const used = state.usage(keys[i]!, end * 1000);
+      const counter = counters[i]!;
+      const limit = quotas[i]!.limit ?? -1;
+      const end = windowEnd(t, counter.windowSeconds, counter.shift);
+      const used = state.usage(counter.base, end * 1000);
       reply.push(used);
       if (limit >= 0 && (quantity > 0 ? used + quantity > limit : used >= limit)) exceeded = true;
     }
     if (!exceeded && quantity > 0) {
       reply[1] = 1;
       for (let i = 0; i < count; i++) {
-        const end = windowEnd(t, args[3 * i + 3] as number, args[3 * i + 4] as number);
-        state.count(keys[i]!, end * 1000, quantity, ttlMs(end, now, grace));
+        const counter = counters[i]!;
+        const end = windowEnd(t, counter.windowSeconds, counter.shift);
+        state.count(counter.base, end * 1000, quantity, ttlMs(end, now, graceSeconds));
       }
     }
     return reply;
   },
+  decode(reply, { counters }) {
+    const values = readIntegers('sluice_quotas_decide', reply, 2 + counters.length);
+    return { nowMicros: values[0]!, counted: values[1] === 1, used: values.slice(2) };
+  },
 });
+
+/**
+ * The arguments of {@link refundOperation}.
+ *
+ * @example
+ * ```ts
+ * const args: RefundArgs = { quantity: 1, graceSeconds: 60, counters: [key] };
+ * ```
+ */
+export interface RefundArgs {
+  /** Units given back to every counter. */
+  readonly quantity: number;
+  /** Seconds a counter outlives its window. */
+  readonly graceSeconds: number;
+  /** The counters refunded. */
+  readonly counters: readonly CounterKey[];
+}
 
 /**
  * Adds `quantity` to the refund counter of every quota.
@@ -131,9 +204,21 @@ return reply`,
  * KEYS[i]: counter base of quota i.
  * ARGV: quantity, grace seconds, then per quota: window s, shift s.
  * Reply: now in microseconds.
+ *
+ * @example
+ * ```ts
+ * const nowMicros = await store.run(refundOperation, { quantity: 1, graceSeconds: 60, counters });
+ * ```
  */
-export const refundOperation = positionalOperation({
+export const refundOperation = defineOperation<RefundArgs, number>({
   name: 'sluice_quotas_refund',
+  encode({ quantity, graceSeconds, counters }, keys, argv) {
+    argv.push(quantity, graceSeconds);
+    for (const { base, windowSeconds, shift } of counters) {
+      keys.push(base);
+      argv.push(windowSeconds, shift);
+    }
+  },
   lua: `${SLOT_LUA}
 local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
 local t = now / 1000
@@ -144,17 +229,31 @@ for i = 1, #keys do
   redis.call('PEXPIRE', key, ttl_ms(t, now, window, shift, grace))
 end
 return math.floor(now * 1000)`,
-  memory(state, keys, args, now) {
-    const quantity = args[0] as number;
-    const grace = args[1] as number;
+  memory(state, { quantity, graceSeconds, counters }, now) {
     const t = now / 1000;
-    for (let i = 0; i < keys.length; i++) {
-      const end = windowEnd(t, args[2 * i + 2] as number, args[2 * i + 3] as number);
-      state.refund(keys[i]!, end * 1000, quantity, ttlMs(end, now, grace));
+    for (const { base, windowSeconds, shift } of counters) {
+      const end = windowEnd(t, windowSeconds, shift);
+      state.refund(base, end * 1000, quantity, ttlMs(end, now, graceSeconds));
     }
     return Math.floor(now * 1000);
   },
+  decode: (reply) => readInteger('sluice_quotas_refund', reply),
 });
+
+/**
+ * The arguments of {@link usageOperation} and of `resetCountersOperation`.
+ *
+ * @example
+ * ```ts
+ * const args: CountersArgs = { graceSeconds: 60, counters: [key] };
+ * ```
+ */
+export interface CountersArgs {
+  /** Seconds a counter outlives its window. */
+  readonly graceSeconds: number;
+  /** The counters read, in the order of the reply. */
+  readonly counters: readonly CounterKey[];
+}
 
 /**
  * Reads `used - refunded` of every quota's current window.
@@ -162,9 +261,20 @@ return math.floor(now * 1000)`,
  * KEYS[i]: counter base of quota i.
  * ARGV: per quota: window s, shift s.
  * Reply: `{ usage of quota 1, usage of quota 2, ... }`.
+ *
+ * @example
+ * ```ts
+ * const [used] = await store.run(usageOperation, { counters: [key] });
+ * ```
  */
-export const usageOperation = positionalOperation({
+export const usageOperation = defineOperation<Pick<CountersArgs, 'counters'>, number[]>({
   name: 'sluice_quotas_usage',
+  encode({ counters }, keys, argv) {
+    for (const { base, windowSeconds, shift } of counters) {
+      keys.push(base);
+      argv.push(windowSeconds, shift);
+    }
+  },
   lua: `${SLOT_LUA}
 local t = now / 1000
 local reply = {}
@@ -174,10 +284,11 @@ for i = 1, #keys do
   reply[i] = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0)
 end
 return reply`,
-  memory(state: MemoryState, keys, args, now) {
+  memory(state, { counters }, now) {
     const t = now / 1000;
-    return keys.map((base, i) =>
-      state.usage(base, windowEnd(t, args[2 * i] as number, args[2 * i + 1] as number) * 1000),
+    return counters.map(({ base, windowSeconds, shift }) =>
+      state.usage(base, windowEnd(t, windowSeconds, shift) * 1000),
     );
   },
+  decode: (reply, { counters }) => readIntegers('sluice_quotas_usage', reply, counters.length),
 });

@@ -1,8 +1,14 @@
 import { InvalidConfiguration } from '../errors.js';
 import { keyId } from '../store/key-parts.js';
-import type { Reply, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
-import { decideOperation, refundOperation, usageOperation } from './counter-operations.js';
+import {
+  type DecideArgs,
+  decideOperation,
+  type QuotasDecision,
+  refundOperation,
+  usageOperation,
+} from './counter-operations.js';
 import {
   isPlainQuota,
   type Project,
@@ -45,12 +51,6 @@ export interface QuotaReset {
   quota: QuotaConfig;
   /** `used - refunded` its current window held before the reset. */
   removed: number;
-}
-
-interface Counted {
-  quota: QuotaConfig;
-  base: string;
-  shift: number;
 }
 
 /**
@@ -119,30 +119,24 @@ export class Quotas {
     }
     if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
 
-    const keys: string[] = [];
-    const args: number[] = [quantity, this.graceSeconds];
-    const shifts: number[] = [];
+    const counters: CounterKey[] = [];
     for (let i = 0; i < quotas.length; i++) {
-      const quota = quotas[i]!;
-      const { base, shift } = this.#key(project, quota, opts.key);
-      keys.push(base);
-      shifts.push(shift);
-      args.push(quota.limit ?? -1, quota.windowSeconds, shift);
+      counters.push(this.#key(project, quotas[i]!, opts.key));
     }
     const cache = opts.timestamp === undefined ? this.#rejections : undefined;
     if (cache !== undefined && cache.size > 0) {
-      const remembered = fromCache(cache, quotas, keys);
+      const remembered = fromCache(cache, quotas, counters);
       if (remembered !== undefined) return Promise.resolve(remembered);
     }
-    const call = { keys, args };
+    const args: DecideArgs = { quantity, graceSeconds: this.graceSeconds, counters, quotas };
     // A store that answers synchronously (memory) decides now: no promise per store step.
     if (this.store.runNow !== undefined) {
-      const reply = this.store.runNow(decideOperation, call, timestampMs);
-      return Promise.resolve(decision(quotas, keys, shifts, quantity, reply as number[], cache));
+      const found = this.store.runNow(decideOperation, args, timestampMs);
+      return Promise.resolve(decision(args, found, cache));
     }
     return this.store
-      .run(decideOperation, call, timestampMs)
-      .then((reply) => decision(quotas, keys, shifts, quantity, reply as number[], cache));
+      .run(decideOperation, args, timestampMs)
+      .then((found) => decision(args, found, cache));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -151,11 +145,10 @@ export class Quotas {
     validateProject(project);
     const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
     if (quotas.length === 0 || quantity === 0) return;
-    const counted = this.#counted(project, quotas, opts.key);
-    for (const { base } of counted) this.#rejections?.forget(base);
-    const args: (string | number)[] = [quantity, this.graceSeconds];
-    for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
-    await this.store.run(refundOperation, { keys: counted.map((c) => c.base), args }, timestampMs);
+    const counters = this.#counters(project, quotas, opts.key);
+    for (const { base } of counters) this.#rejections?.forget(base);
+    const args = { quantity, graceSeconds: this.graceSeconds, counters };
+    await this.store.run(refundOperation, args, timestampMs);
   }
 
   /** `used - refunded` of every quota that applies to the project (or key), in its current window. */
@@ -167,17 +160,15 @@ export class Quotas {
     validateProject(project);
     const quotas = await this.#applicable(project, opts, false);
     const trackable = quotas.filter((q) => q.limit !== 0);
-    let usage: Reply[] = [];
+    let usage: readonly number[] = [];
     if (trackable.length > 0) {
-      const counted = this.#counted(project, trackable, opts.key);
-      const args = counted.flatMap(({ quota, shift }) => [quota.windowSeconds, shift]);
-      const keys = counted.map((c) => c.base);
-      usage = (await this.store.run(usageOperation, { keys, args }, timestampMs)) as Reply[];
+      const counters = this.#counters(project, trackable, opts.key);
+      usage = await this.store.run(usageOperation, { counters }, timestampMs);
     }
     let next = 0;
     return quotas.map((quota) => ({
       quota,
-      used: quota.limit === 0 ? null : (usage[next++] as number),
+      used: quota.limit === 0 ? null : usage[next++]!,
     }));
   }
 
@@ -205,17 +196,11 @@ export class Quotas {
       (q) => q.limit !== 0 && q.scope === scope,
     );
     if (quotas.length === 0) return [];
-    const counted = this.#counted(project, quotas, opts.key);
-    for (const { base } of counted) this.#rejections?.forget(base);
-    const args: (string | number)[] = [this.graceSeconds];
-    for (const { quota, shift } of counted) args.push(quota.windowSeconds, shift);
-    const keys = counted.map((c) => c.base);
-    const removed = (await this.store.run(
-      resetCountersOperation,
-      { keys, args },
-      timestampMs,
-    )) as number[];
-    return counted.map(({ quota }, i) => ({ quota, removed: removed[i]! }));
+    const counters = this.#counters(project, quotas, opts.key);
+    for (const { base } of counters) this.#rejections?.forget(base);
+    const args = { graceSeconds: this.graceSeconds, counters };
+    const removed = await this.store.run(resetCountersOperation, args, timestampMs);
+    return quotas.map((quota, i) => ({ quota, removed: removed[i]! }));
   }
 
   async #applicable(
@@ -227,8 +212,9 @@ export class Quotas {
     return applicable(project, opts, configs, byCategory);
   }
 
-  #counted(project: Project, quotas: QuotaConfig[], key: string | undefined): Counted[] {
-    return quotas.map((quota) => ({ quota, ...this.#key(project, quota, key) }));
+  /** The counter of each quota for this request, in the order of `quotas`. */
+  #counters(project: Project, quotas: QuotaConfig[], key: string | undefined): CounterKey[] {
+    return quotas.map((quota) => this.#key(project, quota, key));
   }
 
   /** The counter key of `quota` for this request (cached: see {@link CounterKeys}). */
@@ -312,7 +298,7 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
 function fromCache(
   cache: RejectionCache,
   quotas: QuotaConfig[],
-  keys: string[],
+  counters: CounterKey[],
 ): RateLimit | undefined {
   const limits: ExceededLimit[] = [];
   const remembered: QuotaRemaining[] = [];
@@ -320,7 +306,7 @@ function fromCache(
   for (let i = 0; i < quotas.length; i++) {
     const quota = quotas[i]!;
     if (quota.limit === null) continue;
-    const hit = cache.get(keys[i]!, quota.limit);
+    const hit = cache.get(counters[i]!.base, quota.limit);
     if (hit === undefined) continue;
     limits.push(hit.limit);
     remembered.push(hit.remaining);
@@ -339,33 +325,29 @@ function fromCache(
 }
 
 /**
- * Turns the decide reply `{ now µs, counted, used... }` into the answer, and remembers in
- * `cache` the quotas that were full before this request (not those refused only for its size).
+ * Turns what the decide step found into the answer, and remembers in `cache` the quotas that
+ * were full before this request (not those refused only for its size).
  */
 function decision(
-  quotas: QuotaConfig[],
-  keys: string[],
-  shifts: number[],
-  quantity: number,
-  reply: number[],
+  { quotas, counters, quantity }: DecideArgs,
+  { nowMicros, counted, used: usedBefore }: QuotasDecision,
   cache: RejectionCache | undefined,
 ): RateLimit {
-  const timestamp = reply[0]! / 1e6;
+  const timestamp = nowMicros / 1e6;
   const limits: ExceededLimit[] = [];
   const measuredQuotas: QuotaRemaining[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   let tightest: QuotaRemaining | undefined;
   for (let i = 0; i < quotas.length; i++) {
     const quota = quotas[i]!;
-    const shift = shifts[i]!;
     const { limit } = quota;
     if (limit === null) continue;
-    const used = reply[i + 2]!;
-    const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, shift);
+    const used = usedBefore[i]!;
+    const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, counters[i]!.shift);
     const remaining: QuotaRemaining = {
       id: quota.id,
       limit,
-      remaining: Math.max(0, limit - used - (reply[1] === 1 ? quantity : 0)),
+      remaining: Math.max(0, limit - used - (counted ? quantity : 0)),
       windowSeconds: quota.windowSeconds,
       resetAfter,
       full: used >= limit,
@@ -374,7 +356,7 @@ function decision(
     if (quantity > 0 ? used + quantity > limit : used >= limit) {
       const exceeded = describeLimit(quota, resetAfter);
       limits.push(exceeded);
-      if (remaining.full) cache?.remember(keys[i]!, exceeded, remaining);
+      if (remaining.full) cache?.remember(counters[i]!.base, exceeded, remaining);
       if (worst === undefined || resetAfter > worst.retryAfter)
         worst = { retryAfter: resetAfter, quota };
     }

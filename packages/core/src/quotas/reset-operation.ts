@@ -1,5 +1,6 @@
-import { positionalOperation } from '../store/operation.js';
-import { SLOT_LUA, ttlMs, windowEnd } from './counter-operations.js';
+import { defineOperation } from '../store/operation.js';
+import { readIntegers } from '../store/reply-reader.js';
+import { type CountersArgs, SLOT_LUA, ttlMs, windowEnd } from './counter-operations.js';
 
 /**
  * Clears the current window of every given quota counter and says what it held.
@@ -14,11 +15,18 @@ import { SLOT_LUA, ttlMs, windowEnd } from './counter-operations.js';
  *
  * @example
  * ```ts
- * const removed = await store.run(resetCountersOperation, { keys: [base], args: [60, 3600, 7] });
+ * const [removed] = await store.run(resetCountersOperation, { graceSeconds: 60, counters: [key] });
  * ```
  */
-export const resetCountersOperation = positionalOperation({
+export const resetCountersOperation = defineOperation<CountersArgs, number[]>({
   name: 'sluice_quotas_reset',
+  encode({ graceSeconds, counters }, keys, argv) {
+    argv.push(graceSeconds);
+    for (const { base, windowSeconds, shift } of counters) {
+      keys.push(base);
+      argv.push(windowSeconds, shift);
+    }
+  },
   lua: `${SLOT_LUA}
 local t = now / 1000
 local reply = {}
@@ -29,14 +37,14 @@ for i = 1, #keys do
   redis.call('DEL', key, key .. ':r')
 end
 return reply`,
-  memory(state, keys, args, now) {
-    const grace = args[0] as number;
+  memory(state, { graceSeconds, counters }, now) {
     const t = now / 1000;
-    return keys.map((base, i) => {
-      const end = windowEnd(t, args[2 * i + 1] as number, args[2 * i + 2] as number);
+    return counters.map(({ base, windowSeconds, shift }) => {
+      const end = windowEnd(t, windowSeconds, shift);
       const used = state.usage(base, end * 1000);
-      if (used !== 0) state.refund(base, end * 1000, used, ttlMs(end, now, grace));
+      if (used !== 0) state.refund(base, end * 1000, used, ttlMs(end, now, graceSeconds));
       return used;
     });
   },
+  decode: (reply, { counters }) => readIntegers('sluice_quotas_reset', reply, counters.length),
 });

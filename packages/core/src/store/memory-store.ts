@@ -129,7 +129,7 @@ export class MemoryStore implements Store {
   runNow<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): R {
     const now = this.#clock();
     this.#now = now;
-    return operation.decode(operation.memory(this.#state, args, timestampMs ?? now));
+    return operation.decode(operation.memory(this.#state, args, timestampMs ?? now), args);
   }
 
   /** Drops every key. */

@@ -19,7 +19,9 @@ export type Arg = string | number;
  *   `now` is the decision time in milliseconds (the call's timestamp, or Redis `TIME`).
  * - `memory` is the same step on a {@link MemoryState}, reading the typed arguments: it returns
  *   exactly what the Lua function returns, integers truncated as Redis truncates them.
- * - `decode` reads that reply, checked (see `reply-reader.ts`), into the typed result.
+ * - `decode` reads that reply, checked (see `reply-reader.ts`), into the typed result; it gets the
+ *   call's arguments too, so it can check the reply's length against them and answer in their
+ *   terms.
  *
  * @example
  * ```ts
@@ -41,8 +43,11 @@ export interface Operation<A, R> {
   readonly lua: string;
   /** The same step in memory, on the typed arguments. */
   memory(state: MemoryState, args: A, now: number): Reply;
-  /** The typed result of a reply; throws `StoreUnavailableError` on a reply of another shape. */
-  decode(reply: Reply): R;
+  /**
+   * The typed result of the reply to the call made with `args`; throws `StoreUnavailableError`
+   * on a reply of another shape.
+   */
+  decode(reply: Reply, args: A): R;
 }
 
 /** Operation names: `sluice_` and lower-case words, so they never collide on a shared client. */

@@ -130,7 +130,7 @@ export class RedisBatcher {
         timestampMs: timestampMs ?? '',
         resolve: (reply) => {
           try {
-            resolve(operation.decode(reply));
+            resolve(operation.decode(reply, args));
           } catch (error) {
             reject(error);
           }
