@@ -18,9 +18,11 @@ import { GiveBackQueue } from './give-back-queue.js';
 import { holdWhile } from './holding.js';
 import { HeldLease, type Lease, type LeaseOwner } from './lease.js';
 import {
+  type Admission,
   acquireOperation,
   countOperation,
   extendOperation,
+  type Release,
   releaseOperation,
   resetOperation,
 } from './lease-operations.js';
@@ -212,24 +214,23 @@ export class ConcurrencyLimiter {
   async #attempt(key: string, storeKey: string, signal: AbortSignal | undefined): Promise<Attempt> {
     const { limit, leaseMs } = this.#options;
     const id = randomUUID();
-    let reply: number[];
+    let admission: Admission;
     try {
-      const call = { keys: [storeKey], args: [limit, leaseMs, id] };
-      reply = (await this.store.run(acquireOperation, call)) as number[];
+      admission = await this.store.run(acquireOperation, { key: storeKey, limit, leaseMs, id });
     } catch (error) {
       // After a timeout the step may still run: give the id back, or its slot stays taken until
       // the lease expires. Releasing an id that was never granted is harmless.
       if (isStoreUnavailable(error) && error.timedOut) this.#giveBacks.add(storeKey, id);
       throw error;
     }
-    const [acquired, , reclaimed, expiresInMs] = reply;
-    if (reclaimed! > 0) this.#emit('reclaimed', { key, count: reclaimed! });
-    if (acquired !== 1) return { expiresInMs: expiresInMs! };
+    const { acquired, live, reclaimed, expiresInMs } = admission;
+    if (reclaimed > 0) this.#emit('reclaimed', { key, count: reclaimed });
+    if (!acquired) return { expiresInMs };
     if (signal?.aborted) {
       await this.#giveBack(storeKey, id);
       return 'aborted';
     }
-    return new HeldLease(this.#owner, { key, storeKey, id, inFlight: reply[1]! });
+    return new HeldLease(this.#owner, { key, storeKey, id, inFlight: live });
   }
 
   #granted(lease: HeldLease, waitedSeconds: number): Lease {
@@ -248,11 +249,13 @@ export class ConcurrencyLimiter {
     // The oldest waiter of this process asleep on the key takes the slot in the same step.
     const next = this.#waiters.reserve(storeKey);
     const nextId = next === undefined ? undefined : randomUUID();
-    const args: (string | number)[] = [id];
-    if (next !== undefined) args.push(next.successor.limit, next.successor.leaseMs, nextId!);
-    let reply: number[];
+    const successor =
+      next === undefined
+        ? undefined
+        : { limit: next.successor.limit, leaseMs: next.successor.leaseMs, id: nextId! };
+    let release: Release;
     try {
-      reply = (await this.store.run(releaseOperation, { keys: [storeKey], args })) as number[];
+      release = await this.store.run(releaseOperation, { key: storeKey, id, successor });
     } catch (error) {
       // The slot stays taken unless given back: retry in the background until the lease ends
       // (the caller may also call release() again; releasing twice is harmless).
@@ -264,24 +267,25 @@ export class ConcurrencyLimiter {
       }
       throw error;
     }
-    const [live, inFlight, handed, reclaimed] = reply as [number, number, number, number];
+    const { wasLive, live, handedOver, reclaimed } = release;
     if (reclaimed > 0) this.#emit('reclaimed', { key, count: reclaimed });
     if (next !== undefined) {
-      next.handOver(handed === 1 ? next.successor.lease(nextId!, inFlight) : undefined);
+      next.handOver(handedOver ? next.successor.lease(nextId!, live) : undefined);
     }
-    if (handed !== 1 && live === 1) this.#waiters.wake(storeKey, 1);
+    if (!handedOver && wasLive) this.#waiters.wake(storeKey, 1);
     this.#emit('released', {
       key,
       id,
       heldSeconds: (performance.now() - lease.grantedAt) / 1000,
-      expired: live !== 1,
-      inFlight: handed === 1 ? inFlight - 1 : inFlight,
+      expired: !wasLive,
+      inFlight: handedOver ? live - 1 : live,
     });
   }
 
   async #extend(lease: HeldLease): Promise<boolean> {
-    const call = { keys: [lease.storeKey], args: [this.#options.leaseMs, lease.id] };
-    const renewed = (await this.store.run(extendOperation, call)) === 1;
+    const { leaseMs } = this.#options;
+    const args = { key: lease.storeKey, id: lease.id, leaseMs };
+    const renewed = await this.store.run(extendOperation, args);
     // A release that overtook this extension is no loss.
     if (!renewed && !lease.releasing) this.#emit('lost', { key: lease.key, id: lease.id });
     return renewed;
@@ -299,8 +303,8 @@ export class ConcurrencyLimiter {
 
   /** Releases an id that was never handed to a caller, silently. */
   async #forget(storeKey: string, id: string): Promise<void> {
-    const reply = await this.store.run(releaseOperation, { keys: [storeKey], args: [id] });
-    if ((reply as number[])[0] === 1) this.#waiters.wake(storeKey, 1);
+    const { wasLive } = await this.store.run(releaseOperation, { key: storeKey, id });
+    if (wasLive) this.#waiters.wake(storeKey, 1);
   }
 
   #emit<E extends keyof ConcurrencyEvents>(event: E, payload: ConcurrencyEvents[E][0]): void {

@@ -1,12 +1,56 @@
-import { defineOperation, positionalOperation } from '../store/operation.js';
-import { readInteger } from '../store/reply-reader.js';
-import { admit, countLive, LEASE_SET_LUA, leasesAt, remove } from './lease-set.js';
+import { defineOperation } from '../store/operation.js';
+import { readInteger, readIntegers } from '../store/reply-reader.js';
+import type { Reply } from '../store/store.js';
+import { admit, countLive, LEASE_SET_LUA, type LeaseGrant, leasesAt, remove } from './lease-set.js';
 
 /**
  * The atomic steps of the concurrency limiter, each as a Lua function and as the same step in
  * memory, over the {@link LeaseSet} of one key. Times come from the store's clock (`now`), never
  * from the caller, so holders on skewed machines agree on who expired.
  */
+
+/**
+ * The arguments of {@link acquireOperation}: the lease set and the lease to admit.
+ *
+ * @example
+ * ```ts
+ * const args: AcquireArgs = { key: setKey, limit: 5, leaseMs: 60_000, id: randomUUID() };
+ * ```
+ */
+export interface AcquireArgs extends LeaseGrant {
+  /** The lease set's key. */
+  readonly key: string;
+}
+
+/**
+ * What {@link acquireOperation} did.
+ *
+ * @example
+ * ```ts
+ * const { acquired, live, expiresInMs } = await store.run(acquireOperation, args);
+ * ```
+ */
+export interface Admission {
+  /** True when the lease was added. */
+  readonly acquired: boolean;
+  /** Live leases after the step. */
+  readonly live: number;
+  /** Expired leases the step removed. */
+  readonly reclaimed: number;
+  /** Milliseconds until the earliest lease expires; 0 when acquired. */
+  readonly expiresInMs: number;
+}
+
+/** An `admit` reply (see `LEASE_SET_LUA`) as an {@link Admission}. */
+function admission(operation: string, reply: Reply): Admission {
+  const [acquired, live, reclaimed, expiresInMs] = readIntegers(operation, reply, 4);
+  return {
+    acquired: acquired === 1,
+    live: live!,
+    reclaimed: reclaimed!,
+    expiresInMs: expiresInMs!,
+  };
+}
 
 /**
  * Takes a slot when fewer than `limit` leases are live, reclaiming expired ones first.
@@ -18,18 +62,56 @@ import { admit, countLive, LEASE_SET_LUA, leasesAt, remove } from './lease-set.j
  *
  * @example
  * ```ts
- * const [acquired, inFlight] = (await store.run(acquireOperation, { keys: [setKey], args: [5, 60_000, randomUUID()] })) as number[];
+ * const { acquired, live } = await store.run(acquireOperation, { key: setKey, limit: 5, leaseMs: 60_000, id: randomUUID() });
  * ```
  */
-export const acquireOperation = positionalOperation({
+export const acquireOperation = defineOperation<AcquireArgs, Admission>({
   name: 'sluice_concurrency_acquire',
+  encode({ key, limit, leaseMs, id }, keys, argv) {
+    keys.push(key);
+    argv.push(limit, leaseMs, id);
+  },
   lua: `${LEASE_SET_LUA}
 return admit(keys[1], math.floor(now), tonumber(argv[1]), tonumber(argv[2]), argv[3])`,
-  memory(state, keys, args, now) {
-    const grant = { t: Math.floor(now), limit: args[0] as number, leaseMs: args[1] as number };
-    return admit(state, keys[0]!, { ...grant, id: String(args[2]) });
-  },
+  memory: (state, args, now) => admit(state, args.key, Math.floor(now), args),
+  decode: (reply) => admission('sluice_concurrency_acquire', reply),
 });
+
+/**
+ * The arguments of {@link releaseOperation}.
+ *
+ * @example
+ * ```ts
+ * const args: ReleaseArgs = { key: setKey, id: lease.id, successor: { limit: 5, leaseMs: 60_000, id } };
+ * ```
+ */
+export interface ReleaseArgs {
+  /** The lease set's key. */
+  readonly key: string;
+  /** The id of the lease given back. */
+  readonly id: string;
+  /** A lease to admit in the same step, as acquire would (a hand-over to a waiter). */
+  readonly successor?: LeaseGrant | undefined;
+}
+
+/**
+ * What {@link releaseOperation} did.
+ *
+ * @example
+ * ```ts
+ * const { wasLive, handedOver } = await store.run(releaseOperation, { key: setKey, id: lease.id });
+ * ```
+ */
+export interface Release {
+  /** True when the lease was still live (false: already expired, reclaimed or reset). */
+  readonly wasLive: boolean;
+  /** Live leases after the step (the successor's included). */
+  readonly live: number;
+  /** True when the successor was admitted. */
+  readonly handedOver: boolean;
+  /** Expired leases the successor's admission removed. */
+  readonly reclaimed: number;
+}
 
 /**
  * Gives a lease back by id; another holder's lease is never touched. With a successor, the same
@@ -43,11 +125,16 @@ return admit(keys[1], math.floor(now), tonumber(argv[1]), tonumber(argv[2]), arg
  *
  * @example
  * ```ts
- * await store.run(releaseOperation, { keys: [setKey], args: [lease.id] });
+ * await store.run(releaseOperation, { key: setKey, id: lease.id });
  * ```
  */
-export const releaseOperation = positionalOperation({
+export const releaseOperation = defineOperation<ReleaseArgs, Release>({
   name: 'sluice_concurrency_release',
+  encode({ key, id, successor }, keys, argv) {
+    keys.push(key);
+    argv.push(id);
+    if (successor !== undefined) argv.push(successor.limit, successor.leaseMs, successor.id);
+  },
   lua: `${LEASE_SET_LUA}
 local key, t = keys[1], math.floor(now)
 local expiry = redis.call('ZSCORE', key, argv[1])
@@ -61,28 +148,51 @@ if argv[2] then
   return { live, granted[2], granted[1], granted[3] }
 end
 return { live, redis.call('ZCOUNT', key, '(' .. t, '+inf'), 0, 0 }`,
-  memory(state, keys, args, now) {
-    const key = keys[0]!;
+  memory(state, { key, id, successor }, now) {
     const t = Math.floor(now);
-    const expiry = remove(state, key, String(args[0]));
+    const expiry = remove(state, key, id);
     const live = expiry !== undefined && expiry > t ? 1 : 0;
-    if (args.length > 1) {
-      const grant = {
-        t,
-        limit: args[1] as number,
-        leaseMs: args[2] as number,
-        id: String(args[3]),
-      };
-      const granted = admit(state, key, grant);
-      return [live, granted[1]!, granted[0]!, granted[2]!];
+    if (successor !== undefined) {
+      const [admitted, after, reclaimed] = admit(state, key, t, successor);
+      return [live, after!, admitted!, reclaimed!];
     }
     return [live, countLive(state, key, t), 0, 0];
+  },
+  decode(reply) {
+    const [wasLive, live, handedOver, reclaimed] = readIntegers(
+      'sluice_concurrency_release',
+      reply,
+      4,
+    );
+    return {
+      wasLive: wasLive === 1,
+      live: live!,
+      handedOver: handedOver === 1,
+      reclaimed: reclaimed!,
+    };
   },
 });
 
 /**
+ * The arguments of {@link extendOperation}.
+ *
+ * @example
+ * ```ts
+ * const args: ExtendArgs = { key: setKey, id: lease.id, leaseMs: 60_000 };
+ * ```
+ */
+export interface ExtendArgs {
+  /** The lease set's key. */
+  readonly key: string;
+  /** The lease's id. */
+  readonly id: string;
+  /** The new lease length from now, in whole milliseconds. */
+  readonly leaseMs: number;
+}
+
+/**
  * Renews a live lease for another lease length. A lease that expired is lost for good, even when
- * no one has reclaimed its slot yet: it is removed and the reply is 0.
+ * no one has reclaimed its slot yet: it is removed and the result is false.
  *
  * KEYS[1]: the lease set.
  * ARGV: lease length in ms (integer), the lease's id.
@@ -90,11 +200,15 @@ return { live, redis.call('ZCOUNT', key, '(' .. t, '+inf'), 0, 0 }`,
  *
  * @example
  * ```ts
- * const renewed = (await store.run(extendOperation, { keys: [setKey], args: [60_000, lease.id] })) === 1;
+ * const renewed = await store.run(extendOperation, { key: setKey, id: lease.id, leaseMs: 60_000 });
  * ```
  */
-export const extendOperation = positionalOperation({
+export const extendOperation = defineOperation<ExtendArgs, boolean>({
   name: 'sluice_concurrency_extend',
+  encode({ key, id, leaseMs }, keys, argv) {
+    keys.push(key);
+    argv.push(leaseMs, id);
+  },
   lua: `${LEASE_SET_LUA}
 local key, lease_ms, id = keys[1], tonumber(argv[1]), argv[2]
 local t = math.floor(now)
@@ -107,10 +221,7 @@ end
 redis.call('ZADD', key, 'XX', t + lease_ms, id)
 keep_until(key, lease_ms)
 return 1`,
-  memory(state, keys, args, now) {
-    const key = keys[0]!;
-    const leaseMs = args[0] as number;
-    const id = String(args[1]);
+  memory(state, { key, id, leaseMs }, now) {
     const t = Math.floor(now);
     const leases = leasesAt(state, key);
     const expiry = leases.get(id);
@@ -123,6 +234,7 @@ return 1`,
     state.set(key, leases, Math.max(state.ttl(key), leaseMs));
     return 1;
   },
+  decode: (reply) => readInteger('sluice_concurrency_extend', reply) === 1,
 });
 
 /**

@@ -1,4 +1,4 @@
-import type { MemoryState, Reply } from '../store/store.js';
+import type { MemoryState } from '../store/store.js';
 
 /**
  * The leases of one key. On Redis a sorted set, member = lease id, score = the instant the lease
@@ -62,19 +62,32 @@ export function leasesAt(state: MemoryState, key: string): LeaseSet {
 }
 
 /**
- * `admit` in memory: the same step, the same reply.
+ * A lease to admit: at most `limit` live leases, this one `id` for `leaseMs`.
  *
  * @example
  * ```ts
- * const [admitted] = admit(state, setKey, { t: now, limit: 5, leaseMs: 60_000, id });
+ * const grant: LeaseGrant = { limit: 5, leaseMs: 60_000, id: randomUUID() };
  * ```
  */
-export function admit(
-  state: MemoryState,
-  key: string,
-  grant: { t: number; limit: number; leaseMs: number; id: string },
-): Reply[] {
-  const { t, limit, leaseMs } = grant;
+export interface LeaseGrant {
+  /** Most leases live at once. */
+  readonly limit: number;
+  /** Lease length in whole milliseconds. */
+  readonly leaseMs: number;
+  /** The new lease's id. */
+  readonly id: string;
+}
+
+/**
+ * `admit` in memory at `t = floor(now)`: the same step, the same reply.
+ *
+ * @example
+ * ```ts
+ * const [admitted] = admit(state, setKey, Math.floor(now), { limit: 5, leaseMs: 60_000, id });
+ * ```
+ */
+export function admit(state: MemoryState, key: string, t: number, grant: LeaseGrant): number[] {
+  const { limit, leaseMs } = grant;
   const leases = leasesAt(state, key);
   let reclaimed = 0;
   for (const [id, expiry] of leases) {
