@@ -1,6 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
 import { keyPart } from '../store/key-parts.js';
-import type { Reply } from '../store/store.js';
 import type { Quota } from './quota.js';
 import type { ValidRequest } from './requests.js';
 
@@ -43,7 +42,7 @@ export interface StoreCallPlan {
  *
  * @example
  * ```ts
- * const { answers } = decodeDecision(plan, reply); // answers[0].granted
+ * const { answers } = await store.run(decideOperation, { plan, consume: true, asked }); // answers[0].granted
  * ```
  */
 export interface RequestAnswer {
@@ -120,74 +119,4 @@ export function planCalls(
     });
   });
   return [...plans.values()].map(({ keys, requests: planned }) => ({ keys, requests: planned }));
-}
-
-/**
- * ARGV of `decideOperation` for `plan`, asking each request for `asked[index]` units.
- *
- * @example
- * ```ts
- * await store.run(decideOperation, { keys: plan.keys, args: decideArgs(plan, true, [1]) });
- * ```
- */
-export function decideArgs(
-  plan: StoreCallPlan,
-  consume: boolean,
-  asked: readonly number[],
-): number[] {
-  const args = [consume ? 1 : 0, plan.requests.length];
-  for (const { index, quotas } of plan.requests) {
-    args.push(asked[index]!, quotas.length);
-    for (const { window, quota } of quotas) {
-      args.push(window, quota.granularityMs, quota.granulesPerWindow, quota.limit);
-    }
-  }
-  return args;
-}
-
-/**
- * ARGV of `recordOperation` for `plan`, counting `units[index]` for each request.
- *
- * @example
- * ```ts
- * await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, [3]), timestampMs });
- * ```
- */
-export function recordArgs(plan: StoreCallPlan, units: readonly number[]): number[] {
-  const args = [plan.requests.length];
-  for (const { index, quotas } of plan.requests) {
-    args.push(units[index]!, quotas.length);
-    for (const { window, quota } of quotas) {
-      args.push(window, quota.granularityMs, quota.granulesPerWindow);
-    }
-  }
-  return args;
-}
-
-/**
- * Reads a `decideOperation` reply: the store's time and one answer per planned request.
- *
- * @example
- * ```ts
- * const { nowUs, answers } = decodeDecision(plan, await store.run(decideOperation, call));
- * ```
- */
-export function decodeDecision(
-  plan: StoreCallPlan,
-  reply: Reply,
-): { nowUs: number; answers: RequestAnswer[] } {
-  const [nowUs, ...perRequest] = reply as [number, ...number[][]];
-  const answers = plan.requests.map(({ index, quotas }, r) => {
-    const out = perRequest[r]!;
-    return {
-      index,
-      granted: out[0]!,
-      quotas: quotas.map(({ position }, q) => ({
-        position,
-        remaining: out[2 * q + 1]!,
-        retryMs: out[2 * q + 2]!,
-      })),
-    };
-  });
-  return { nowUs, answers };
 }

@@ -134,8 +134,8 @@ export class SlidingWindowRateLimiter {
       valid!.quotas.map((q) => windowKey(this.store.prefix, q.prefixOverride ?? prefix, q)),
     );
     const cleared = await Promise.all(
-      [...keys].map((key) => this.store.run(resetWindowOperation, { keys: [key], args: [] })),
+      [...keys].map((key) => this.store.run(resetWindowOperation, { key })),
     );
-    return cleared.reduce<number>((sum, n) => sum + (n as number), 0);
+    return cleared.filter(Boolean).length;
   }
 }

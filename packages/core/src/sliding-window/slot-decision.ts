@@ -1,15 +1,8 @@
 import type { Store } from '../store/store.js';
-import {
-  decideArgs,
-  decodeDecision,
-  planCalls,
-  type RequestAnswer,
-  recordArgs,
-  type StoreCallPlan,
-} from './call-plan.js';
+import { planCalls, type RequestAnswer, type StoreCallPlan } from './call-plan.js';
 import type { Quota } from './quota.js';
 import type { GrantedQuota, ValidRequest } from './requests.js';
-import { decideOperation, recordOperation } from './window-operations.js';
+import { decideOperation, recordOperation, type WindowDecision } from './window-operations.js';
 
 /**
  * A decision as store calls: one on memory and on a single Redis; on a Redis Cluster one per
@@ -42,11 +35,9 @@ export async function decide(
   let timeMs = ms;
   let nowUs = 0;
   for (const plan of plans) {
-    let decision: ReturnType<typeof decodeDecision>;
+    let decision: WindowDecision;
     try {
-      const args = decideArgs(plan, consume, asked);
-      const reply = await store.run(decideOperation, { keys: plan.keys, args }, timeMs);
-      decision = decodeDecision(plan, reply);
+      decision = await store.run(decideOperation, { plan, consume, asked }, timeMs);
     } catch (error) {
       await giveBack(store, reserved, () => 0, timeMs);
       throw error;
@@ -113,7 +104,7 @@ export async function record(
   ms: number | undefined,
 ): Promise<void> {
   if (plan.requests.every(({ index }) => units[index] === 0)) return;
-  await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, units) }, ms);
+  await store.run(recordOperation, { plan, units }, ms);
 }
 
 /**

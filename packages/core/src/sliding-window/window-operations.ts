@@ -1,5 +1,7 @@
-import { positionalOperation } from '../store/operation.js';
+import { defineOperation } from '../store/operation.js';
+import { readArray, readInteger, readIntegers } from '../store/reply-reader.js';
 import type { Reply } from '../store/store.js';
+import type { RequestAnswer, StoreCallPlan } from './call-plan.js';
 import { WINDOW_LUA } from './window-lua.js';
 import { addToWindow, type OpenWindow, openWindow, windowRetryMs } from './window-memory.js';
 
@@ -11,6 +13,38 @@ import { addToWindow, type OpenWindow, openWindow, windowRetryMs } from './windo
 /** `now` in whole microseconds, the time every reply starts with. */
 const NOW_US_LUA = 'math.floor(now * 1000 + 0.5)';
 const nowUs = (now: number): number => Math.floor(now * 1000 + 0.5);
+
+/**
+ * The arguments of {@link decideOperation}: one store call's plan and what each request asks.
+ *
+ * @example
+ * ```ts
+ * const args: WindowDecideArgs = { plan, consume: true, asked: [5] };
+ * ```
+ */
+export interface WindowDecideArgs {
+  /** The store call: its windows (KEYS) and the requests that name them. */
+  readonly plan: StoreCallPlan;
+  /** True to count the grants, false only to check. */
+  readonly consume: boolean;
+  /** Units asked, by the request's index in the whole call. */
+  readonly asked: readonly number[];
+}
+
+/**
+ * What {@link decideOperation} answered.
+ *
+ * @example
+ * ```ts
+ * const { nowUs, answers } = await store.run(decideOperation, { plan, consume: true, asked });
+ * ```
+ */
+export interface WindowDecision {
+  /** The decision time in whole microseconds. */
+  readonly nowUs: number;
+  /** One answer per request of the plan, in the plan's order. */
+  readonly answers: RequestAnswer[];
+}
 
 /**
  * Decides the grants of a list of requests in order, and with `consume` counts them.
@@ -25,11 +59,21 @@ const nowUs = (now: number): number => Math.floor(now * 1000 + 0.5);
  *
  * @example
  * ```ts
- * const reply = await store.run(decideOperation, { keys: plan.keys, args: decideArgs(plan, true, asked) });
+ * const { nowUs, answers } = await store.run(decideOperation, { plan, consume: true, asked: [5] });
  * ```
  */
-export const decideOperation = positionalOperation({
+export const decideOperation = defineOperation<WindowDecideArgs, WindowDecision>({
   name: 'sluice_sliding_window_decide',
+  encode({ plan, consume, asked }, keys, argv) {
+    for (const key of plan.keys) keys.push(key);
+    argv.push(consume ? 1 : 0, plan.requests.length);
+    for (const { index, quotas } of plan.requests) {
+      argv.push(asked[index]!, quotas.length);
+      for (const { window, quota } of quotas) {
+        argv.push(window, quota.granularityMs, quota.granulesPerWindow, quota.limit);
+      }
+    }
+  },
   lua: `${WINDOW_LUA}
 local consume = tonumber(argv[1]) == 1
 local windows = {}
@@ -68,28 +112,25 @@ for r = 1, tonumber(argv[2]) do
   reply[r + 1] = out
 end
 return reply`,
-  memory(state, keys, args, now) {
-    const consume = Number(args[0]) === 1;
+  memory(state, { plan, consume, asked }, now) {
     const windows = new Map<number, OpenWindow>();
     const reply: Reply[] = [nowUs(now)];
-    let ai = 2;
-    const requests = Number(args[1]);
-    for (let r = 0; r < requests; r++) {
-      const requested = Number(args[ai]);
-      const count = Number(args[ai + 1]);
-      ai += 2;
-      let granted = requested;
+    for (const { index, quotas } of plan.requests) {
+      let granted = asked[index]!;
       const checked: Array<{ w: OpenWindow; limit: number; remaining: number }> = [];
-      for (let q = 0; q < count; q++) {
-        const k = Number(args[ai]);
-        const gms = Number(args[ai + 1]);
-        const n = Number(args[ai + 2]);
-        const limit = Number(args[ai + 3]);
-        ai += 4;
-        let w = windows.get(k);
+      for (const { window, quota } of quotas) {
+        const { granularityMs, limit } = quota;
+        let w = windows.get(window);
         if (w === undefined) {
-          w = openWindow(state, keys[k - 1]!, Math.floor(now / gms), n, gms);
-          windows.set(k, w);
+          const key = plan.keys[window - 1]!;
+          w = openWindow(
+            state,
+            key,
+            Math.floor(now / granularityMs),
+            quota.granulesPerWindow,
+            granularityMs,
+          );
+          windows.set(window, w);
         }
         const remaining = Math.max(0, limit - w.used);
         if (remaining < granted) granted = remaining;
@@ -110,7 +151,39 @@ return reply`,
     }
     return reply;
   },
+  decode(reply, { plan }) {
+    const operation = 'sluice_sliding_window_decide';
+    const [head, ...perRequest] = readArray(operation, reply, 1 + plan.requests.length);
+    const answers = plan.requests.map(({ index, quotas }, r): RequestAnswer => {
+      const out = readIntegers(operation, perRequest[r]!, 1 + 2 * quotas.length);
+      return {
+        index,
+        granted: out[0]!,
+        quotas: quotas.map(({ position }, q) => ({
+          position,
+          remaining: out[2 * q + 1]!,
+          retryMs: out[2 * q + 2]!,
+        })),
+      };
+    });
+    return { nowUs: readInteger(operation, head!), answers };
+  },
 });
+
+/**
+ * The arguments of {@link recordOperation}: one store call's plan and the units to count.
+ *
+ * @example
+ * ```ts
+ * const args: WindowRecordArgs = { plan, units: [-2] };
+ * ```
+ */
+export interface WindowRecordArgs {
+  /** The store call: its windows (KEYS) and the requests that name them. */
+  readonly plan: StoreCallPlan;
+  /** Units to count (negative: to give back), by the request's index in the whole call. */
+  readonly units: readonly number[];
+}
 
 /**
  * Counts given units (negative: gives them back, never below zero) in each distinct window of
@@ -123,11 +196,21 @@ return reply`,
  *
  * @example
  * ```ts
- * await store.run(recordOperation, { keys: plan.keys, args: recordArgs(plan, units), timestampMs });
+ * const nowUs = await store.run(recordOperation, { plan, units: [3] }, timestampMs);
  * ```
  */
-export const recordOperation = positionalOperation({
+export const recordOperation = defineOperation<WindowRecordArgs, number>({
   name: 'sluice_sliding_window_record',
+  encode({ plan, units }, keys, argv) {
+    for (const key of plan.keys) keys.push(key);
+    argv.push(plan.requests.length);
+    for (const { index, quotas } of plan.requests) {
+      argv.push(units[index]!, quotas.length);
+      for (const { window, quota } of quotas) {
+        argv.push(window, quota.granularityMs, quota.granulesPerWindow);
+      }
+    }
+  },
   lua: `${WINDOW_LUA}
 local windows = {}
 local ai = 2
@@ -150,30 +233,32 @@ for r = 1, tonumber(argv[1]) do
   end
 end
 return ${NOW_US_LUA}`,
-  memory(state, keys, args, now) {
+  memory(state, { plan, units }, now) {
     const windows = new Map<number, OpenWindow>();
-    let ai = 1;
-    const requests = Number(args[0]);
-    for (let r = 0; r < requests; r++) {
-      const units = Number(args[ai]);
-      const count = Number(args[ai + 1]);
-      ai += 2;
+    for (const { index, quotas } of plan.requests) {
+      const count = units[index]!;
+      if (count === 0) continue;
       const counted = new Set<number>();
-      for (let q = 0; q < count; q++) {
-        const k = Number(args[ai]);
-        const gms = Number(args[ai + 1]);
-        const n = Number(args[ai + 2]);
-        ai += 3;
-        if (units === 0 || counted.has(k)) continue;
-        counted.add(k);
-        let w = windows.get(k);
+      for (const { window, quota } of quotas) {
+        if (counted.has(window)) continue;
+        counted.add(window);
+        const { granularityMs } = quota;
+        let w = windows.get(window);
         if (w === undefined) {
-          w = openWindow(state, keys[k - 1]!, Math.floor(now / gms), n, gms);
-          windows.set(k, w);
+          const key = plan.keys[window - 1]!;
+          w = openWindow(
+            state,
+            key,
+            Math.floor(now / granularityMs),
+            quota.granulesPerWindow,
+            granularityMs,
+          );
+          windows.set(window, w);
         }
-        addToWindow(state, w, units, now);
+        addToWindow(state, w, count, now);
       }
     }
     return nowUs(now);
   },
+  decode: (reply) => readInteger('sluice_sliding_window_record', reply),
 });
