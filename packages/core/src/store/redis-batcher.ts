@@ -1,5 +1,4 @@
 import calculateSlot from 'cluster-key-slot';
-import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { type BatchScript, batchScript } from './batch-script.js';
 import type { Arg, Operation } from './operation.js';
@@ -10,9 +9,6 @@ import type { Reply } from './store.js';
 export const MAX_BATCH = 16;
 /** A batch holds about 1/LOAD_SHARE of the calls queued and in flight. */
 const LOAD_SHARE = 4;
-
-/** The ioredis clients a {@link RedisBatcher} sends on: a single node or a Redis Cluster. */
-export type RedisClient = Redis | Cluster;
 
 /** How a {@link RedisBatcher} sends. */
 export interface RedisBatcherOptions {
@@ -97,7 +93,7 @@ export class RedisBatcher {
   readonly #keys: string[] = [];
   readonly #argv: (string | number)[] = [];
 
-  constructor(client: RedisClient | ScriptClient, options: RedisBatcherOptions) {
+  constructor(client: ScriptClient, options: RedisBatcherOptions) {
     this.#client = client;
     this.#options = options;
   }

@@ -1,7 +1,7 @@
 import { InvalidConfiguration } from '../errors.js';
 import { integerAtLeast, optionalBoolean, optionsObject, timerMs } from '../validate.js';
 import { prefixOption } from './key-parts.js';
-import { MAX_BATCH, type RedisClient } from './redis-batcher.js';
+import { MAX_BATCH } from './redis-batcher.js';
 import type { RedisStoreOptions } from './redis-store.js';
 import type { ScriptClient } from './script-client.js';
 
@@ -36,7 +36,7 @@ const KNOWN: readonly (keyof RedisStoreOptions)[] = ['prefix', 'timeoutMs', 'max
  * ```
  */
 export interface ResolvedRedisStoreOptions {
-  readonly client: RedisClient | ScriptClient;
+  readonly client: ScriptClient;
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly maxBatch: number;
@@ -53,7 +53,7 @@ export interface ResolvedRedisStoreOptions {
  * ```
  */
 export function resolveRedisStoreOptions(
-  client: RedisClient | ScriptClient,
+  client: ScriptClient,
   options: RedisStoreOptions | undefined,
 ): ResolvedRedisStoreOptions {
   if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function') {

@@ -1,8 +1,8 @@
 import { type MemoryPolicy, readMemoryPolicy, warnIfEvicting } from './eviction-policy.js';
 import type { Operation } from './operation.js';
-import { RedisBatcher, type RedisClient } from './redis-batcher.js';
+import { RedisBatcher } from './redis-batcher.js';
 import { resolveRedisStoreOptions } from './redis-store-options.js';
-import type { ScriptClient } from './script-client.js';
+import type { RedisClient, ScriptClient } from './script-client.js';
 import type { Store } from './store.js';
 
 export { DEFAULT_MAX_BATCH, DEFAULT_TIMEOUT_MS } from './redis-store-options.js';
@@ -58,7 +58,7 @@ export class RedisStore implements Store {
   /** Most calls in one EVALSHA. */
   readonly maxBatch: number;
   /** The client: ioredis's, or node-redis's through `nodeRedisClient`. */
-  readonly client: RedisClient | ScriptClient;
+  readonly client: ScriptClient;
   /** True on a Redis Cluster: one call keeps to the keys of one hash slot. */
   readonly clustered: boolean;
   /**
@@ -71,14 +71,18 @@ export class RedisStore implements Store {
 
   readonly #batcher: RedisBatcher;
 
-  constructor(client: RedisClient | ScriptClient, options?: RedisStoreOptions) {
+  /**
+   * @param client - an ioredis `Redis` or `Cluster` ({@link RedisClient}), or any client with
+   *   the {@link ScriptClient} surface (node-redis through `nodeRedisClient`).
+   */
+  constructor(client: ScriptClient, options?: RedisStoreOptions) {
     const resolved = resolveRedisStoreOptions(client, options);
     this.client = resolved.client;
     this.prefix = resolved.prefix;
     this.timeoutMs = resolved.timeoutMs;
     this.maxBatch = resolved.maxBatch;
     const { failFast } = resolved;
-    this.clustered = (client as { isCluster?: boolean }).isCluster === true;
+    this.clustered = resolved.client.isCluster === true;
     this.#batcher = new RedisBatcher(client, {
       timeoutMs: this.timeoutMs,
       maxBatch: this.maxBatch,
