@@ -233,17 +233,19 @@ export class RedisBatcher {
       ? client.eval(script.source, keys.length, ...keys, ...argv)
       : client.evalsha(script.sha, keys.length, ...keys, ...argv);
     sent.then(
-      (replies) => this.#answered(batch, replies as Reply[]),
+      (replies) => this.#answered(batch, replies),
       (error: unknown) => this.#failed(batch, error, withSource),
     );
   }
 
-  #answered(batch: Batch, replies: Reply[]): void {
+  #answered(batch: Batch, replies: unknown): void {
     // Redis answers again: the hash slot is no longer suspect.
     this.#probes.delete(batch.group.hashSlot);
     if (!this.#settle(batch)) return;
+    // Not an array (a proxy that rewrote it): every call gets nil, which its decode refuses.
+    const list: Reply[] = Array.isArray(replies) ? replies : [];
     const { calls } = batch;
-    for (let i = 0; i < calls.length; i++) calls[i]!.resolve(replies[i] ?? null);
+    for (let i = 0; i < calls.length; i++) calls[i]!.resolve(list[i] ?? null);
   }
 
   #failed(batch: Batch, error: unknown, withSource: boolean): void {
