@@ -2,16 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { InvalidConfiguration, isStoreUnavailable } from '../errors.js';
 import { hashTag } from '../store/key-parts.js';
-import { type Store, storeOption } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { ConcurrencyEvents } from './concurrency-events.js';
 import {
   type AcquireOptions,
   abortSignal,
   type ConcurrencyLimiterOptions,
-  type ResolvedOptions,
+  type ResolvedConcurrencyLimiterOptions,
   type RunOptions,
   type RunResult,
-  resolveOptions,
+  resolveConcurrencyLimiterOptions,
   waitMs,
 } from './concurrency-options.js';
 import { GiveBackQueue } from './give-back-queue.js';
@@ -67,7 +67,7 @@ export class ConcurrencyLimiter {
    */
   readonly events = new EventEmitter<ConcurrencyEvents>();
 
-  readonly #options: ResolvedOptions;
+  readonly #options: ResolvedConcurrencyLimiterOptions;
   readonly #waiters: LocalWaiters;
   /** Ids that may hold a slot nobody holds: given back in the background until their lease ends. */
   readonly #giveBacks: GiveBackQueue;
@@ -77,14 +77,14 @@ export class ConcurrencyLimiter {
   };
 
   constructor(store: Store, options: ConcurrencyLimiterOptions) {
-    this.store = storeOption('store', store);
-    this.#options = resolveOptions(options);
+    this.#options = resolveConcurrencyLimiterOptions(store, options);
+    this.store = this.#options.store;
     this.limit = this.#options.limit;
     this.leaseSeconds = this.#options.leaseMs / 1000;
     this.waitSeconds = this.#options.waitMs / 1000;
     this.retryIntervalSeconds = this.#options.retryIntervalMs / 1000;
     this.autoExtend = this.#options.autoExtend;
-    this.#waiters = localWaiters(store);
+    this.#waiters = localWaiters(this.store);
     this.#giveBacks = new GiveBackQueue({
       leaseMs: this.#options.leaseMs,
       release: (storeKey, id) => this.#forget(storeKey, id),

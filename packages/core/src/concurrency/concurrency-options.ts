@@ -1,4 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
+import { type Store, storeOption } from '../store/store.js';
 import {
   integerAtLeast,
   MAX_TIMER_MS,
@@ -127,14 +128,26 @@ export interface RunOptions extends AcquireOptions {
 export type RunResult<T> = { acquired: true; value: T } | { acquired: false };
 
 /**
- * Options as the limiter uses them: validated, with defaults, in milliseconds.
+ * Whether `run` extends its lease while its function runs, unless the call says otherwise.
  *
  * @example
  * ```ts
- * const { limit, leaseMs } = resolveOptions({ limit: 5, leaseSeconds: 60 }); // 5, 60000
+ * new ConcurrencyLimiter(store, { limit: 5, autoExtend: !DEFAULT_AUTO_EXTEND });
  * ```
  */
-export interface ResolvedOptions {
+export const DEFAULT_AUTO_EXTEND = false;
+
+/**
+ * The store and options as the limiter uses them: validated, with defaults, in milliseconds.
+ *
+ * @example
+ * ```ts
+ * const { limit, leaseMs } = resolveConcurrencyLimiterOptions(store, { limit: 5, leaseSeconds: 60 }); // 5, 60000
+ * ```
+ */
+export interface ResolvedConcurrencyLimiterOptions {
+  /** Where the leases live. */
+  readonly store: Store;
   readonly limit: number;
   readonly leaseMs: number;
   readonly waitMs: number;
@@ -145,14 +158,19 @@ export interface ResolvedOptions {
 }
 
 /**
- * Validates the constructor's options once and resolves their defaults.
+ * Validates the constructor's store and options once and resolves their defaults; throws
+ * {@link InvalidConfiguration} naming the first bad one (the store first).
  *
  * @example
  * ```ts
- * resolveOptions({ limit: 0 }); // throws InvalidConfiguration naming `limit`
+ * resolveConcurrencyLimiterOptions(store, { limit: 0 }); // throws InvalidConfiguration naming `limit`
  * ```
  */
-export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOptions {
+export function resolveConcurrencyLimiterOptions(
+  store: Store,
+  options: ConcurrencyLimiterOptions,
+): ResolvedConcurrencyLimiterOptions {
+  const validStore = storeOption('store', store);
   if (options === undefined) {
     throw new InvalidConfiguration('options', options, 'an options object with a `limit`');
   }
@@ -176,11 +194,12 @@ export function resolveOptions(options: ConcurrencyLimiterOptions): ResolvedOpti
   }
   const leaseMs = Math.round(leaseSeconds * 1000);
   return {
+    store: validStore,
     limit,
     leaseMs,
     waitMs: waitMs('waitSeconds', o.waitSeconds ?? DEFAULT_WAIT_SECONDS),
     retryIntervalMs: retryIntervalSeconds * 1000,
-    autoExtend: optionalBoolean('autoExtend', o.autoExtend) ?? false,
+    autoExtend: optionalBoolean('autoExtend', o.autoExtend) ?? DEFAULT_AUTO_EXTEND,
     extendEveryMs: Math.min(leaseMs / 3, MAX_TIMER_MS),
   };
 }

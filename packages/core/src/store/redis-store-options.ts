@@ -24,6 +24,17 @@ export const DEFAULT_TIMEOUT_MS = 200;
  */
 export const DEFAULT_MAX_BATCH = MAX_BATCH;
 
+/**
+ * Whether, after a missed deadline, calls fail at once while one probes Redis (see
+ * `RedisStoreOptions.failFast`).
+ *
+ * @example
+ * ```ts
+ * new RedisStore(redis, { failFast: !DEFAULT_FAIL_FAST }); // every call waits its deadline
+ * ```
+ */
+export const DEFAULT_FAIL_FAST = true;
+
 /** The options a `RedisStore` knows; any other is an error. */
 const KNOWN: readonly (keyof RedisStoreOptions)[] = ['prefix', 'timeoutMs', 'maxBatch', 'failFast'];
 
@@ -69,6 +80,6 @@ export function resolveRedisStoreOptions(
     prefix: prefixOption('prefix', o.prefix),
     timeoutMs: timerMs('timeoutMs', o.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     maxBatch: integerAtLeast('maxBatch', o.maxBatch ?? DEFAULT_MAX_BATCH, 1),
-    failFast: optionalBoolean('failFast', o.failFast) ?? true,
+    failFast: optionalBoolean('failFast', o.failFast) ?? DEFAULT_FAIL_FAST,
   };
 }

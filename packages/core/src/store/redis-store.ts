@@ -81,16 +81,15 @@ export class RedisStore implements Store {
     this.prefix = resolved.prefix;
     this.timeoutMs = resolved.timeoutMs;
     this.maxBatch = resolved.maxBatch;
-    const { failFast } = resolved;
     this.clustered = resolved.client.isCluster === true;
-    this.#batcher = new RedisBatcher(client, {
-      timeoutMs: this.timeoutMs,
-      maxBatch: this.maxBatch,
-      failFast,
+    this.#batcher = new RedisBatcher(resolved.client, {
+      timeoutMs: resolved.timeoutMs,
+      maxBatch: resolved.maxBatch,
+      failFast: resolved.failFast,
       clustered: this.clustered,
     });
-    this.memoryPolicy = readMemoryPolicy(client).then((policy) => {
-      warnIfEvicting(client, policy);
+    this.memoryPolicy = readMemoryPolicy(resolved.client).then((policy) => {
+      warnIfEvicting(resolved.client, policy);
       return policy;
     });
   }
