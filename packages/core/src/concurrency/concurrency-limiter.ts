@@ -17,15 +17,10 @@ import {
 import { GiveBackQueue } from './give-back-queue.js';
 import { holdWhile } from './holding.js';
 import { HeldLease, type Lease, type LeaseOwner } from './lease.js';
-import {
-  type Admission,
-  acquireOperation,
-  countOperation,
-  extendOperation,
-  type Release,
-  releaseOperation,
-  resetOperation,
-} from './lease-operations.js';
+import { type Admission, acquireOperation } from './lease-acquire.js';
+import { extendOperation } from './lease-extend.js';
+import { countOperation, resetOperation } from './lease-operations.js';
+import { type Release, releaseOperation } from './lease-release.js';
 import { type LocalWaiters, localWaiters } from './local-waiters.js';
 import { type Attempt, waitForSlot } from './wait-for-slot.js';
 

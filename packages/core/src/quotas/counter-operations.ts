@@ -1,15 +1,16 @@
 import { defineOperation } from '../store/operation.js';
-import { readInteger, readIntegers } from '../store/reply-reader.js';
+import { readIntegers } from '../store/reply-reader.js';
 import type { CounterKey } from './counter-keys.js';
 import type { QuotaConfig } from './quota-config.js';
 
 /**
- * The three atomic steps of the fixed-window quotas, each as a Lua function and as the same
- * step in memory. On Redis a quota's window holds `<base>:<slot>` (used) and `<base>:<slot>:r`
- * (refunded); in memory the counter `<base>` of the window that ends where the slot ends (the
- * memory store keeps the counters of one window end together, see `store/counter-window.ts`).
- * The script derives the slot from the decision time, so the server's clock can decide the
- * window.
+ * The counter layout of the fixed-window quotas and their decide step; the other steps have a
+ * file each (`refund-operation.ts`, `usage-operation.ts`, `reset-operation.ts`), every one a
+ * Lua function beside the same step in memory. On Redis a quota's window holds `<base>:<slot>`
+ * (used) and `<base>:<slot>:r` (refunded); in memory the counter `<base>` of the window that
+ * ends where the slot ends (the memory store keeps the counters of one window end together, see
+ * `store/counter-window.ts`). The script derives the slot from the decision time, so the
+ * server's clock can decide the window.
  */
 
 /**
@@ -51,6 +52,21 @@ export function windowEnd(t: number, window: number, shift: number): number {
  */
 export function ttlMs(end: number, now: number, grace: number): number {
   return Math.floor((end + grace) * 1000 - now) + 1;
+}
+
+/**
+ * The arguments of `usageOperation` and `resetCountersOperation`.
+ *
+ * @example
+ * ```ts
+ * const args: CountersArgs = { graceSeconds: 60, counters: [key] };
+ * ```
+ */
+export interface CountersArgs {
+  /** Seconds a counter outlives its window. */
+  readonly graceSeconds: number;
+  /** The counters read, in the order of the reply. */
+  readonly counters: readonly CounterKey[];
 }
 
 /**
@@ -179,116 +195,4 @@ return reply`,
     const values = readIntegers('sluice_quotas_decide', reply, 2 + counters.length);
     return { nowMicros: values[0]!, counted: values[1] === 1, used: values.slice(2) };
   },
-});
-
-/**
- * The arguments of {@link refundOperation}.
- *
- * @example
- * ```ts
- * const args: RefundArgs = { quantity: 1, graceSeconds: 60, counters: [key] };
- * ```
- */
-export interface RefundArgs {
-  /** Units given back to every counter. */
-  readonly quantity: number;
-  /** Seconds a counter outlives its window. */
-  readonly graceSeconds: number;
-  /** The counters refunded. */
-  readonly counters: readonly CounterKey[];
-}
-
-/**
- * Adds `quantity` to the refund counter of every quota.
- *
- * KEYS[i]: counter base of quota i.
- * ARGV: quantity, grace seconds, then per quota: window s, shift s.
- * Reply: now in microseconds.
- *
- * @example
- * ```ts
- * const nowMicros = await store.run(refundOperation, { quantity: 1, graceSeconds: 60, counters });
- * ```
- */
-export const refundOperation = defineOperation<RefundArgs, number>({
-  name: 'sluice_quotas_refund',
-  encode({ quantity, graceSeconds, counters }, keys, argv) {
-    argv.push(quantity, graceSeconds);
-    for (const { base, windowSeconds, shift } of counters) {
-      keys.push(base);
-      argv.push(windowSeconds, shift);
-    }
-  },
-  lua: `${SLOT_LUA}
-local quantity, grace = tonumber(argv[1]), tonumber(argv[2])
-local t = now / 1000
-for i = 1, #keys do
-  local window, shift = tonumber(argv[2 * i + 1]), tonumber(argv[2 * i + 2])
-  local key = slot_key(keys[i], t, window, shift) .. ':r'
-  redis.call('INCRBY', key, quantity)
-  redis.call('PEXPIRE', key, ttl_ms(t, now, window, shift, grace))
-end
-return math.floor(now * 1000)`,
-  memory(state, { quantity, graceSeconds, counters }, now) {
-    const t = now / 1000;
-    for (const { base, windowSeconds, shift } of counters) {
-      const end = windowEnd(t, windowSeconds, shift);
-      state.refund(base, end * 1000, quantity, ttlMs(end, now, graceSeconds));
-    }
-    return Math.floor(now * 1000);
-  },
-  decode: (reply) => readInteger('sluice_quotas_refund', reply),
-});
-
-/**
- * The arguments of {@link usageOperation} and of `resetCountersOperation`.
- *
- * @example
- * ```ts
- * const args: CountersArgs = { graceSeconds: 60, counters: [key] };
- * ```
- */
-export interface CountersArgs {
-  /** Seconds a counter outlives its window. */
-  readonly graceSeconds: number;
-  /** The counters read, in the order of the reply. */
-  readonly counters: readonly CounterKey[];
-}
-
-/**
- * Reads `used - refunded` of every quota's current window.
- *
- * KEYS[i]: counter base of quota i.
- * ARGV: per quota: window s, shift s.
- * Reply: `{ usage of quota 1, usage of quota 2, ... }`.
- *
- * @example
- * ```ts
- * const [used] = await store.run(usageOperation, { counters: [key] });
- * ```
- */
-export const usageOperation = defineOperation<Pick<CountersArgs, 'counters'>, number[]>({
-  name: 'sluice_quotas_usage',
-  encode({ counters }, keys, argv) {
-    for (const { base, windowSeconds, shift } of counters) {
-      keys.push(base);
-      argv.push(windowSeconds, shift);
-    }
-  },
-  lua: `${SLOT_LUA}
-local t = now / 1000
-local reply = {}
-for i = 1, #keys do
-  local key = slot_key(keys[i], t, tonumber(argv[2 * i - 1]), tonumber(argv[2 * i]))
-  local v = redis.call('MGET', key, key .. ':r')
-  reply[i] = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0)
-end
-return reply`,
-  memory(state, { counters }, now) {
-    const t = now / 1000;
-    return counters.map(({ base, windowSeconds, shift }) =>
-      state.usage(base, windowEnd(t, windowSeconds, shift) * 1000),
-    );
-  },
-  decode: (reply, { counters }) => readIntegers('sluice_quotas_usage', reply, counters.length),
 });

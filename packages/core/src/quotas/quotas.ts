@@ -2,13 +2,7 @@ import { InvalidConfiguration } from '../errors.js';
 import { keyId } from '../store/key-parts.js';
 import type { Store } from '../store/store.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
-import {
-  type DecideArgs,
-  decideOperation,
-  type QuotasDecision,
-  refundOperation,
-  usageOperation,
-} from './counter-operations.js';
+import { type DecideArgs, decideOperation, type QuotasDecision } from './counter-operations.js';
 import {
   isPlainQuota,
   type Project,
@@ -30,8 +24,10 @@ import {
   type RateLimit,
   RateLimited,
 } from './rate-limit.js';
+import { refundOperation } from './refund-operation.js';
 import type { RejectionCache } from './rejection-cache.js';
 import { resetCountersOperation } from './reset-operation.js';
+import { usageOperation } from './usage-operation.js';
 import { secondsToNextWindow } from './window.js';
 
 /** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */

@@ -2,7 +2,8 @@ import type { Store } from '../store/store.js';
 import { planCalls, type RequestAnswer, type StoreCallPlan } from './call-plan.js';
 import type { Quota } from './quota.js';
 import type { GrantedQuota, ValidRequest } from './requests.js';
-import { decideOperation, recordOperation, type WindowDecision } from './window-operations.js';
+import { decideOperation, type WindowDecision } from './window-decide.js';
+import { recordOperation } from './window-record.js';
 
 /**
  * A decision as store calls: one on memory and on a single Redis; on a Redis Cluster one per

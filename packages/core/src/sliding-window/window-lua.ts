@@ -189,3 +189,13 @@ local function window_retry_ms(w, limit, now)
   return math.ceil((g + w.n) * w.gms - now)
 end
 `;
+
+/**
+ * `now` in whole microseconds, as Lua: the time every decide and record reply starts with.
+ *
+ * @example
+ * ```ts
+ * const lua = `${WINDOW_LUA}\nreturn ${NOW_US_LUA}`;
+ * ```
+ */
+export const NOW_US_LUA = 'math.floor(now * 1000 + 0.5)';

@@ -185,3 +185,15 @@ export function windowRetryMs(w: OpenWindow, limit: number, now: number): number
   const g = granuleReaching(w.held, Math.max(w.l, w.c - w.n + 1), w.c, w.used - limit + 1) ?? w.c;
   return Math.ceil((g + w.n) * w.gms - now);
 }
+
+/**
+ * `now` in whole microseconds, as `NOW_US_LUA` computes it.
+ *
+ * @example
+ * ```ts
+ * nowUs(1_700_000_000_000.4); // 1_700_000_000_000_400
+ * ```
+ */
+export function nowUs(now: number): number {
+  return Math.floor(now * 1000 + 0.5);
+}

@@ -2,17 +2,8 @@ import { defineOperation } from '../store/operation.js';
 import { readArray, readInteger, readIntegers } from '../store/reply-reader.js';
 import type { Reply } from '../store/store.js';
 import type { RequestAnswer, StoreCallPlan } from './call-plan.js';
-import { WINDOW_LUA } from './window-lua.js';
-import { addToWindow, type OpenWindow, openWindow, windowRetryMs } from './window-memory.js';
-
-/**
- * The two atomic steps of the sliding-window limiter, each as a Lua function and as the same
- * step in memory, over the window state of `window-lua.ts` / `window-memory.ts`.
- */
-
-/** `now` in whole microseconds, the time every reply starts with. */
-const NOW_US_LUA = 'math.floor(now * 1000 + 0.5)';
-const nowUs = (now: number): number => Math.floor(now * 1000 + 0.5);
+import { NOW_US_LUA, WINDOW_LUA } from './window-lua.js';
+import { addToWindow, nowUs, type OpenWindow, openWindow, windowRetryMs } from './window-memory.js';
 
 /**
  * The arguments of {@link decideOperation}: one store call's plan and what each request asks.
@@ -153,9 +144,9 @@ return reply`,
   },
   decode(reply, { plan }) {
     const operation = 'sluice_sliding_window_decide';
-    const [head, ...perRequest] = readArray(operation, reply, 1 + plan.requests.length);
+    const list = readArray(operation, reply, 1 + plan.requests.length);
     const answers = plan.requests.map(({ index, quotas }, r): RequestAnswer => {
-      const out = readIntegers(operation, perRequest[r]!, 1 + 2 * quotas.length);
+      const out = readIntegers(operation, list[r + 1]!, 1 + 2 * quotas.length);
       return {
         index,
         granted: out[0]!,
@@ -166,99 +157,6 @@ return reply`,
         })),
       };
     });
-    return { nowUs: readInteger(operation, head!), answers };
+    return { nowUs: readInteger(operation, list[0]!), answers };
   },
-});
-
-/**
- * The arguments of {@link recordOperation}: one store call's plan and the units to count.
- *
- * @example
- * ```ts
- * const args: WindowRecordArgs = { plan, units: [-2] };
- * ```
- */
-export interface WindowRecordArgs {
-  /** The store call: its windows (KEYS) and the requests that name them. */
-  readonly plan: StoreCallPlan;
-  /** Units to count (negative: to give back), by the request's index in the whole call. */
-  readonly units: readonly number[];
-}
-
-/**
- * Counts given units (negative: gives them back, never below zero) in each distinct window of
- * each request, at the granule of the decision time.
- *
- * KEYS[k]: window hash k.
- * ARGV: request count, then per request: units, quota count, then per quota: window index k,
- * ms per granule, granules per window.
- * Reply: now in microseconds.
- *
- * @example
- * ```ts
- * const nowUs = await store.run(recordOperation, { plan, units: [3] }, timestampMs);
- * ```
- */
-export const recordOperation = defineOperation<WindowRecordArgs, number>({
-  name: 'sluice_sliding_window_record',
-  encode({ plan, units }, keys, argv) {
-    for (const key of plan.keys) keys.push(key);
-    argv.push(plan.requests.length);
-    for (const { index, quotas } of plan.requests) {
-      argv.push(units[index]!, quotas.length);
-      for (const { window, quota } of quotas) {
-        argv.push(window, quota.granularityMs, quota.granulesPerWindow);
-      }
-    }
-  },
-  lua: `${WINDOW_LUA}
-local windows = {}
-local ai = 2
-for r = 1, tonumber(argv[1]) do
-  local units, count = tonumber(argv[ai]), tonumber(argv[ai + 1])
-  ai = ai + 2
-  local counted = {}
-  for q = 1, count do
-    local k, gms, n = tonumber(argv[ai]), tonumber(argv[ai + 1]), tonumber(argv[ai + 2])
-    ai = ai + 3
-    if units ~= 0 and not counted[k] then
-      counted[k] = true
-      local w = windows[k]
-      if not w then
-        w = window_open(keys[k], math.floor(now / gms), n, gms)
-        windows[k] = w
-      end
-      window_add(w, units, now)
-    end
-  end
-end
-return ${NOW_US_LUA}`,
-  memory(state, { plan, units }, now) {
-    const windows = new Map<number, OpenWindow>();
-    for (const { index, quotas } of plan.requests) {
-      const count = units[index]!;
-      if (count === 0) continue;
-      const counted = new Set<number>();
-      for (const { window, quota } of quotas) {
-        if (counted.has(window)) continue;
-        counted.add(window);
-        const { granularityMs } = quota;
-        let w = windows.get(window);
-        if (w === undefined) {
-          const key = plan.keys[window - 1]!;
-          w = openWindow(
-            state,
-            key,
-            Math.floor(now / granularityMs),
-            quota.granulesPerWindow,
-            granularityMs,
-          );
-          windows.set(window, w);
-        }
-        addToWindow(state, w, count, now);
-      }
-    }
-    return nowUs(now);
-  },
-  decode: (reply) => readInteger('sluice_sliding_window_record', reply),
 });
