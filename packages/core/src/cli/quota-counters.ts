@@ -95,12 +95,24 @@ export async function deleteCounters(
         if (error) throw error;
         return value;
       });
-      const values = keys.map((_, i) => results[2 * i] as string | null);
-      const ttls = keys.map((_, i) => results[2 * i + 1] as number);
+      const values = keys.map((_, i) => countOf(results[2 * i]));
+      const ttls = keys.map((_, i) => ttlOf(results[2 * i + 1]));
       return toWindow(keys, values, ttls, timeMs);
     }),
   );
   return { timeMs, windows: windows.filter((w) => w !== undefined).sort(byWindow) };
+}
+
+/** A GET reply inside the transaction: the counter's value, or null once it expired. */
+function countOf(reply: unknown): string | null {
+  if (reply === null || typeof reply === 'string') return reply;
+  throw new Error(`Redis answered GET with ${typeof reply}, not a string`);
+}
+
+/** A PTTL reply inside the transaction: milliseconds, -1 (no expiry) or -2 (gone). */
+function ttlOf(reply: unknown): number {
+  if (typeof reply === 'number') return reply;
+  throw new Error(`Redis answered PTTL with ${typeof reply}, not a number`);
 }
 
 async function findCounterNames(
