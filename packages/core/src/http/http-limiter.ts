@@ -16,7 +16,7 @@ import type { Identity, RequestItem, SluiceOptions } from './http-options.js';
 import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-request.js';
 import { identifyRequest } from './identification.js';
 import { Policies } from './ietf-headers.js';
-import { decideItem, NO_REFUSALS } from './item-decision.js';
+import { decideItem, type ItemContext, NO_REFUSALS, watch } from './item-decision.js';
 import { limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
 import { givesBack, type SettledResponse } from './outcome-counting.js';
@@ -168,15 +168,38 @@ export class HttpLimiter {
     const policies = stage.rateLimitHeaders ? new Policies() : undefined;
     let lease: Lease | null = null;
     let failure: StoreUnavailableError | undefined;
+    let watching: ItemContext | undefined;
     try {
       const { concurrency } = engines;
+      const context: ItemContext = {
+        engines,
+        req,
+        project,
+        key,
+        prefix: plan.prefix,
+        shadow,
+        policies,
+        watched: undefined,
+      };
+      watching = context;
+      let slotless = false;
       if (concurrency !== undefined) {
         lease = await concurrency.limiter.acquire(plan.slotKey!);
-        if (lease === null) refusals.fill(CONCURRENCY_REFUSALS);
-        if (policies !== undefined) addConcurrencyPolicy(policies, concurrency.limit, lease);
+        if (lease === null) {
+          // A concurrency limit in shadow lets the request go on without a slot, reported.
+          if (concurrency.shadow) {
+            for (const item of items) watch(context, item, CONCURRENCY_REFUSALS[0]!);
+          } else {
+            refusals.fill(CONCURRENCY_REFUSALS);
+            slotless = true;
+          }
+        }
+        // A shadow rule is no policy the client faces: the IETF headers leave it out.
+        if (policies !== undefined && !concurrency.shadow) {
+          addConcurrencyPolicy(policies, concurrency.limit, lease);
+        }
       }
-      if (concurrency === undefined || lease !== null) {
-        const context = { engines, req, project, key, prefix: plan.prefix, shadow, policies };
+      if (!slotless) {
         for (let i = 0; i < items.length; i++) refusals[i] = await decideItem(context, items[i]!);
       }
     } catch (error) {
@@ -200,6 +223,10 @@ export class HttpLimiter {
     const accepted = dropRefused(items, refusals, dropped);
     const { events } = this.#shared;
     for (const item of dropped) events.dropped(state, item, shadow, req.body);
+    // What shadow rules would have refused: reported, never refused.
+    const watched = watching?.watched;
+    if (watched !== undefined)
+      for (const item of watched) events.dropped(state, item, true, req.body);
     if (!shadow && accepted.length === 0 && dropped.length > 0) {
       await releaseLease(lease);
       const report = (error: InvalidConfiguration) => events.configError(error, project);

@@ -31,6 +31,8 @@ export interface WindowsOptions {
   quotas: Quota[];
   /** Reason of a refusal. @default 'sliding_window' */
   reasonCode?: string;
+  /** Watch the windows without enforcing them: a refusal is only reported (`event_dropped` with `shadow: true`). @default false */
+  shadow?: boolean;
 }
 
 /** A concurrency limit per request (DESIGN 2.3); the slot is held until the response ends. */
@@ -43,6 +45,8 @@ export interface ConcurrencyOptions {
   leaseSeconds?: number;
   /** Seconds to wait for a slot before refusing. @default 0 */
   waitSeconds?: number;
+  /** Watch the limit without enforcing it: a request without a slot goes on, reported (`event_dropped` with `shadow: true`). @default false */
+  shadow?: boolean;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Project } from '../quotas/quota-config.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
+import { reasonCodeOf } from './answers.js';
+import type { DroppedItem } from './dropped-items.js';
 import { REJECT_ALL_SECONDS } from './header-values.js';
 import type { RequestItem } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
@@ -37,6 +39,28 @@ export interface ItemContext {
   readonly shadow: boolean;
   /** The IETF policies to report each limit to, when the stage sends those headers. */
   readonly policies: Policies | undefined;
+  /** What shadow rules (a `shadow` quota, window group or concurrency limit) would have refused. */
+  watched: DroppedItem[] | undefined;
+}
+
+/**
+ * Notes in `context` that a shadow rule would have refused `item` for `limit`.
+ *
+ * @example
+ * ```ts
+ * for (const limit of result.shadowLimits ?? []) watch(context, item, limit);
+ * ```
+ */
+export function watch(context: ItemContext, item: RequestItem, limit: ExceededLimit): void {
+  const { category, quantity } = item;
+  const reasonCode = reasonCodeOf(limit);
+  const { retryAfter } = limit;
+  context.watched ??= [];
+  context.watched.push(
+    category === undefined
+      ? { quantity, reasonCode, retryAfter }
+      : { category, quantity, reasonCode, retryAfter },
+  );
 }
 
 /**
@@ -73,6 +97,8 @@ export async function decideItem(
         });
       }
     }
+    const { shadowLimits } = result;
+    if (shadowLimits !== undefined) for (const limit of shadowLimits) watch(context, item, limit);
     if (result.isLimited) return result.limits ?? NO_REFUSALS;
   }
   const { windows } = engines;
@@ -81,7 +107,8 @@ export async function decideItem(
     { prefix: context.prefix!, requested: item.quantity, quotas: windows.quotas },
   ]);
   const refused = grant !== undefined && grant.granted < item.quantity;
-  if (policies !== undefined) {
+  // A shadow rule is no policy the client faces: the IETF headers leave it out.
+  if (policies !== undefined && !windows.shadow) {
     for (const quota of windows.quotas) {
       const reached = refused && grant.reachedQuotas.includes(quota);
       policies.add({
@@ -94,14 +121,17 @@ export async function decideItem(
     }
   }
   if (!refused) return NO_REFUSALS;
+  const limit: ExceededLimit = {
+    // A limit-0 window never lets the category in: Relay's 60 s for reject-all.
+    retryAfter: Number.isFinite(grant.retryAfter) ? (grant.retryAfter ?? 1) : REJECT_ALL_SECONDS,
+    categories: item.category === undefined ? [] : [item.category],
+    scope: 'project',
+    reasonCode: windows.reasonCode,
+  };
+  if (windows.shadow) {
+    watch(context, item, limit);
+    return NO_REFUSALS;
+  }
   if (quotas !== undefined) await quotas.refund(project, req, quotaCall, shadow);
-  return [
-    {
-      // A limit-0 window never lets the category in: Relay's 60 s for reject-all.
-      retryAfter: Number.isFinite(grant.retryAfter) ? (grant.retryAfter ?? 1) : REJECT_ALL_SECONDS,
-      categories: item.category === undefined ? [] : [item.category],
-      scope: 'project',
-      reasonCode: windows.reasonCode,
-    },
-  ];
+  return [limit];
 }

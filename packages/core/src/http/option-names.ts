@@ -47,6 +47,7 @@ export const WINDOWS_OPTION_NAMES: readonly (keyof WindowsOptions)[] = [
   'prefix',
   'quotas',
   'reasonCode',
+  'shadow',
 ];
 
 /**
@@ -62,4 +63,5 @@ export const CONCURRENCY_OPTION_NAMES: readonly (keyof ConcurrencyOptions)[] = [
   'key',
   'leaseSeconds',
   'waitSeconds',
+  'shadow',
 ];

@@ -47,12 +47,16 @@ export interface StageEngines {
     readonly prefix: (req: SluiceRequest, project: Project) => string;
     readonly quotas: Quota[];
     readonly reasonCode: string;
+    /** Report a refusal without enforcing it. */
+    readonly shadow: boolean;
   };
   /** A concurrency limit. */
   readonly concurrency?: {
     readonly limiter: ConcurrencyLimiter;
     readonly limit: number;
     readonly key: (req: SluiceRequest, project: Project) => string;
+    /** Let a request without a slot go on, reported. */
+    readonly shadow: boolean;
   };
 }
 
@@ -104,6 +108,7 @@ export function buildEngines(options: EngineOptions, setup: QuotaEngineSetup): S
       prefix: windows.prefix,
       quotas: windows.quotas.map((quota, i) => toQuota(quota, `windows.quotas[${i}]`)),
       reasonCode: windows.reasonCode ?? DEFAULT_WINDOW_REASON_CODE,
+      shadow: windows.shadow === true,
     };
   }
   if (concurrency !== undefined) {
@@ -119,6 +124,7 @@ export function buildEngines(options: EngineOptions, setup: QuotaEngineSetup): S
       limiter,
       limit: concurrency.limit,
       key: concurrency.key ?? projectConcurrencyKey,
+      shadow: concurrency.shadow === true,
     };
   }
   return engines;

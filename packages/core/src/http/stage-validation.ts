@@ -8,6 +8,7 @@ import {
   nonNegativeNumber,
   nonNegativeSeconds,
   oneOf,
+  optionalBoolean,
   optionsObject,
   positiveSeconds,
 } from '../validate.js';
@@ -90,6 +91,7 @@ function validateWindows(windows: NonNullable<SluiceOptions['windows']>): void {
   for (let i = 0; i < windows.quotas.length; i++)
     toQuota(windows.quotas[i], `windows.quotas[${i}]`);
   if (windows.reasonCode !== undefined) headerToken('windows.reasonCode', windows.reasonCode);
+  optionalBoolean('windows.shadow', windows.shadow);
 }
 
 function validateConcurrency(concurrency: NonNullable<SluiceOptions['concurrency']>): void {
@@ -103,6 +105,7 @@ function validateConcurrency(concurrency: NonNullable<SluiceOptions['concurrency
   if (concurrency.waitSeconds !== undefined)
     nonNegativeNumber('concurrency.waitSeconds', concurrency.waitSeconds);
   optionalFunction('concurrency.key', concurrency.key);
+  optionalBoolean('concurrency.shadow', concurrency.shadow);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { defineOperation } from '../store/operation.js';
 import { readIntegers } from '../store/reply-reader.js';
 import type { CounterKey } from './counter-keys.js';
-import type { QuotaConfig } from './quota-config.js';
+import { enforcedLimit, type QuotaConfig } from './quota-config.js';
 
 /**
  * The counter layout of the fixed-window quotas and their decide step; the other steps have a
@@ -126,7 +126,7 @@ export const decideOperation = defineOperation<DecideArgs, QuotasDecision>({
     for (let i = 0; i < counters.length; i++) {
       const counter = counters[i]!;
       keys.push(counter.base);
-      argv.push(quotas[i]!.limit ?? -1, counter.windowSeconds, counter.shift);
+      argv.push(enforcedLimit(quotas[i]!), counter.windowSeconds, counter.shift);
     }
   },
   lua: `
@@ -175,7 +175,7 @@ return reply`,
     let exceeded = false;
     for (let i = 0; i < count; i++) {
       const counter = counters[i]!;
-      const limit = quotas[i]!.limit ?? -1;
+      const limit = enforcedLimit(quotas[i]!);
       const end = windowEnd(t, counter.windowSeconds, counter.shift);
       const used = state.usage(counter.base, end * 1000);
       reply.push(used);

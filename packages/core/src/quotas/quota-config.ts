@@ -45,6 +45,12 @@ export interface QuotaConfig {
    * is written into `X-Sentry-Rate-Limits`.
    */
   reasonCode?: string;
+  /**
+   * Watch the quota without enforcing it: it is decided and counted with the others in the
+   * same step, but never refuses (and never feeds the rejection cache); what it would have
+   * refused is reported in `RateLimit.shadowLimits`. @default false
+   */
+  shadow?: boolean;
 }
 
 /** The project a request belongs to. */
@@ -150,7 +156,20 @@ export function isPlainQuota(quota: QuotaConfig): boolean {
     if (!Array.isArray(categories)) return false;
     for (let i = 0; i < categories.length; i++) if (!isKnownToken(categories[i])) return false;
   }
+  if (quota.shadow !== undefined && typeof quota.shadow !== 'boolean') return false;
   return true;
+}
+
+/**
+ * The limit the store step enforces for `quota`: none (-1) for an unlimited or a shadow quota.
+ *
+ * @example
+ * ```ts
+ * enforcedLimit({ id: 'p', limit: 10, windowSeconds: 60, shadow: true }); // -1
+ * ```
+ */
+export function enforcedLimit(quota: QuotaConfig): number {
+  return quota.limit === null || quota.shadow === true ? -1 : quota.limit;
 }
 
 /** Throws {@link InvalidConfiguration}, naming `path`, unless `quota` is a valid {@link QuotaConfig}. */
@@ -185,4 +204,7 @@ export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
   if (categories !== undefined)
     for (let i = 0; i < categories.length; i++)
       headerToken(`${path}.categories[${i}]`, categories[i]);
+  if (quota.shadow !== undefined && typeof quota.shadow !== 'boolean') {
+    throw new InvalidConfiguration(`${path}.shadow`, quota.shadow, 'a boolean');
+  }
 }

@@ -23,6 +23,7 @@ import {
   type QuotaRemaining,
   type RateLimit,
   RateLimited,
+  type RateLimitInit,
 } from './rate-limit.js';
 import { refundOperation } from './refund-operation.js';
 import type { RejectionCache } from './rejection-cache.js';
@@ -108,12 +109,23 @@ export class Quotas {
     timestampMs: number | undefined,
     configs: QuotaConfig[],
   ): Promise<RateLimit> {
-    const quotas = applicable(project, opts, configs, true);
+    let quotas = applicable(project, opts, configs, true);
     // No array per decision for the common case of no reject-all quota.
+    let shadowRejectAll: ExceededLimit[] | undefined;
     if (quotas.some((q) => q.limit === 0)) {
-      return Promise.resolve(rejectAllLimit(quotas.filter((q) => q.limit === 0)));
+      const rejectAll = quotas.filter((q) => q.limit === 0 && q.shadow !== true);
+      if (rejectAll.length > 0) return Promise.resolve(rejectAllLimit(rejectAll));
+      // A reject-all quota in shadow is reported, never counted (it has no window to count in).
+      shadowRejectAll = quotas
+        .filter((q) => q.limit === 0)
+        .map((q) => describeLimit(q, REJECT_ALL_RETRY_AFTER));
+      quotas = quotas.filter((q) => q.limit !== 0);
     }
-    if (quotas.length === 0) return Promise.resolve(new NotRateLimited());
+    if (quotas.length === 0) {
+      return Promise.resolve(
+        new NotRateLimited(shadowRejectAll === undefined ? {} : { shadowLimits: shadowRejectAll }),
+      );
+    }
 
     const counters: CounterKey[] = [];
     for (let i = 0; i < quotas.length; i++) {
@@ -128,11 +140,11 @@ export class Quotas {
     // A store that answers synchronously (memory) decides now: no promise per store step.
     if (this.store.runNow !== undefined) {
       const found = this.store.runNow(decideOperation, args, timestampMs);
-      return Promise.resolve(decision(args, found, cache));
+      return Promise.resolve(decision(args, found, cache, shadowRejectAll));
     }
     return this.store
       .run(decideOperation, args, timestampMs)
-      .then((found) => decision(args, found, cache));
+      .then((found) => decision(args, found, cache, shadowRejectAll));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -301,7 +313,8 @@ function fromCache(
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   for (let i = 0; i < quotas.length; i++) {
     const quota = quotas[i]!;
-    if (quota.limit === null) continue;
+    // A shadow quota never refuses, even when an enforced one on its counter is remembered.
+    if (quota.limit === null || quota.shadow === true) continue;
     const hit = cache.get(counters[i]!.base, quota.limit);
     if (hit === undefined) continue;
     limits.push(hit.limit);
@@ -328,10 +341,12 @@ function decision(
   { quotas, counters, quantity }: DecideArgs,
   { nowMicros, counted, used: usedBefore }: QuotasDecision,
   cache: RejectionCache | undefined,
+  shadowRejectAll: ExceededLimit[] | undefined,
 ): RateLimit {
   const timestamp = nowMicros / 1e6;
   const limits: ExceededLimit[] = [];
   const measuredQuotas: QuotaRemaining[] = [];
+  let shadowLimits = shadowRejectAll;
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
   let tightest: QuotaRemaining | undefined;
   for (let i = 0; i < quotas.length; i++) {
@@ -340,6 +355,14 @@ function decision(
     if (limit === null) continue;
     const used = usedBefore[i]!;
     const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, counters[i]!.shift);
+    if (quota.shadow === true) {
+      // Watched, not enforced: what it would have refused, and nothing else.
+      if (quantity > 0 ? used + quantity > limit : used >= limit) {
+        shadowLimits ??= [];
+        shadowLimits.push(describeLimit(quota, resetAfter));
+      }
+      continue;
+    }
     const remaining: QuotaRemaining = {
       id: quota.id,
       limit,
@@ -358,7 +381,9 @@ function decision(
     }
     if (tightest === undefined || remaining.remaining < tightest.remaining) tightest = remaining;
   }
-  const measured = tightest === undefined ? {} : { tightest, quotas: measuredQuotas };
+  const measured: RateLimitInit =
+    tightest === undefined ? {} : { tightest, quotas: measuredQuotas };
+  if (shadowLimits !== undefined) measured.shadowLimits = shadowLimits;
   if (worst === undefined) return new NotRateLimited(measured);
   const { quota, retryAfter } = worst;
   return new RateLimited({

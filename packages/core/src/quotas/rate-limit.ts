@@ -49,6 +49,8 @@ export interface RateLimitInit {
   tightest?: QuotaRemaining;
   /** Every enforced quota that applied, in the order of `getQuotas`. */
   quotas?: QuotaRemaining[];
+  /** The `shadow` quotas that would have refused the request had they been enforced. */
+  shadowLimits?: ExceededLimit[];
 }
 
 /** The answer of `Quotas.isRateLimited`: a value, never an exception. */
@@ -67,6 +69,8 @@ export class RateLimit {
   readonly tightest?: QuotaRemaining;
   /** Every enforced quota that applied (from the rejection cache: the full ones it remembers). */
   readonly quotas?: QuotaRemaining[];
+  /** The `shadow` quotas that would have refused the request had they been enforced. */
+  readonly shadowLimits?: ExceededLimit[];
 
   constructor(isLimited: boolean, init: RateLimitInit = {}) {
     this.isLimited = isLimited;
@@ -76,6 +80,7 @@ export class RateLimit {
     if (init.limits !== undefined) this.limits = init.limits;
     if (init.tightest !== undefined) this.tightest = init.tightest;
     if (init.quotas !== undefined) this.quotas = init.quotas;
+    if (init.shadowLimits !== undefined) this.shadowLimits = init.shadowLimits;
   }
 }
 
