@@ -12,14 +12,14 @@ import { type Answer, errorAnswer, formatRateLimits } from './answers.js';
 import { addConcurrencyPolicy, CONCURRENCY_REFUSALS } from './concurrency-slot.js';
 import { type DroppedItem, dropRefused, refusedLimits } from './dropped-items.js';
 import type { SluiceEvents } from './http-events.js';
-import type { Identity, RequestItem, SluiceOptions } from './http-options.js';
+import type { Identity, SluiceOptions } from './http-options.js';
 import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-request.js';
 import { identifyRequest } from './identification.js';
 import { Policies } from './ietf-headers.js';
 import { decideItem, type ItemContext, NO_REFUSALS, watch } from './item-decision.js';
 import { limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
-import { givesBack, type SettledResponse } from './outcome-counting.js';
+import { settleByOutcome } from './outcome-counting.js';
 import { type RequestOutcome, releaseLease, requestOutcome } from './request-outcome.js';
 import { type Planned, planRequest } from './request-plan.js';
 import { newRequestState, type RequestState } from './request-state.js';
@@ -243,7 +243,14 @@ export class HttpLimiter {
           dropped,
           false,
           lease,
-          this.#settle(req, state, engines, accepted),
+          settleByOutcome(
+            this.#stage.counting,
+            engines.quotas,
+            req,
+            state,
+            accepted,
+            this.#shared.events,
+          ),
         );
     if (shadow || dropped.length === 0) return { action: 'continue', headers, outcome };
     const limits = formatRateLimits(refusedLimits(refusals));
@@ -251,32 +258,6 @@ export class HttpLimiter {
       action: 'continue',
       headers: Object.assign({ 'X-Sentry-Rate-Limits': limits } as Record<string, string>, headers),
       outcome,
-    };
-  }
-
-  /**
-   * With `skipFailedRequests` or `skipSuccessfulRequests`: what runs once the response of an
-   * admitted request has closed, giving back what its `accepted` items counted on this stage's
-   * quotas when its outcome says so. Sliding windows keep their counts (they have no refund).
-   */
-  #settle(
-    req: SluiceRequest,
-    state: RequestState,
-    engines: StageEngines,
-    accepted: readonly RequestItem[],
-  ): ((response: SettledResponse) => void) | undefined {
-    const { counting } = this.#stage;
-    const { quotas } = engines;
-    if (counting === undefined || quotas === undefined || accepted.length === 0) return undefined;
-    const { events } = this.#shared;
-    const { project, key } = state;
-    return (response) => {
-      const report = (error: InvalidConfiguration) => events.configError(error, project);
-      if (!givesBack(counting, req, response, report)) return;
-      for (const { category, quantity } of accepted) {
-        // A refund the store fails leaves the request counted: the side that never over-admits.
-        quotas.refund(project, req, { key, category, quantity }, false).catch(() => undefined);
-      }
     };
   }
 }

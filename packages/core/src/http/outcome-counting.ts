@@ -1,6 +1,9 @@
 import { InvalidConfiguration } from '../errors.js';
-import type { SluiceOptions } from './http-options.js';
+import type { RequestItem, SluiceOptions } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
+import type { RequestEvents } from './request-events.js';
+import type { RequestState } from './request-state.js';
+import type { StageQuotas } from './stage-quotas.js';
 
 /**
  * Which admitted requests give back what they counted once their response is known
@@ -95,4 +98,36 @@ export function givesBack(
     }
   }
   return succeeded ? counting.skipSuccessful : counting.skipFailed;
+}
+
+/**
+ * What runs once the response of an admitted request has closed, with `skipFailedRequests` or
+ * `skipSuccessfulRequests`: gives back what its `accepted` items counted on the stage's quotas
+ * when its outcome says so; undefined when there is nothing to give back. Sliding windows keep
+ * their counts (they have no refund).
+ *
+ * @example
+ * ```ts
+ * const settle = settleByOutcome(stage.counting, engines.quotas, req, state, accepted, events);
+ * const outcome = requestOutcome(state, accepted, dropped, false, lease, settle);
+ * ```
+ */
+export function settleByOutcome(
+  counting: OutcomeCounting | undefined,
+  quotas: StageQuotas | undefined,
+  req: SluiceRequest,
+  state: RequestState,
+  accepted: readonly RequestItem[],
+  events: RequestEvents,
+): ((response: SettledResponse) => void) | undefined {
+  if (counting === undefined || quotas === undefined || accepted.length === 0) return undefined;
+  const { project, key } = state;
+  return (response) => {
+    const report = (error: InvalidConfiguration) => events.configError(error, project);
+    if (!givesBack(counting, req, response, report)) return;
+    for (const { category, quantity } of accepted) {
+      // A refund the store fails leaves the request counted: the side that never over-admits.
+      quotas.refund(project, req, { key, category, quantity }, false).catch(() => undefined);
+    }
+  };
 }
