@@ -7,6 +7,7 @@
 // Usage: pnpm build && node --import tsx bench/adapters-soak.ts [--fuzz 10000] [--slots 10000]
 import { ConcurrencyLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { startRedisServer } from '@sluice/test-support/redis';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { FRAMEWORKS } from '../test/adapters/harness/frameworks.ts';
@@ -17,7 +18,6 @@ import {
 } from '../test/adapters/harness/fuzz-cases.ts';
 import { mixedRun } from '../test/adapters/harness/mixed-run.ts';
 import { PROJECTS, resolveProject } from '../test/adapters/harness/projects.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const fuzzRuns = Number(cliArg('--fuzz')) || 10_000;

@@ -15,9 +15,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '../test/support/redis-server.ts';
 import {
   CONFIGS,
   type ConfigName,
@@ -30,7 +30,6 @@ import {
 } from './adapters-server.ts';
 import { cliArg } from './support/cli-arg.ts';
 import { fmt } from './support/closed-loop.ts';
-import { redisCpuSeconds } from './support/redis-cpu.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 1000;
 const warmupMs = 1000;

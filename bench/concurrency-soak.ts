@@ -4,12 +4,12 @@
 // single leak shows as a child that never gets a slot. Prints the figures and whether each
 // check held.
 // Usage: node --import tsx bench/concurrency-soak.ts [--kills 200] [--limit 4] [--lease-seconds 0.4] [--only redis|cluster]
+
+import { startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import { Cluster, Redis } from 'ioredis';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
 import { startFixture } from '../test/fixtures/concurrency-spawn.ts';
-import { startRedisCluster } from '../test/support/redis-cluster.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
 import { cliArg } from './support/cli-arg.ts';
 import { fmt, percentile } from './support/closed-loop.ts';
 

@@ -3,6 +3,8 @@
 // process, a steady load from this one) at the sizes issue 7 names. Prints one `name=value`
 // line per figure and whether its bound held.
 // Usage: node --import tsx bench/faults.ts [--only hang,restart,flush,reshard,flood,hot,skew]
+
+import { startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { MemoryStore, type Project, Quotas } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
@@ -15,7 +17,6 @@ import {
   scriptFlush,
   serverErrors,
 } from '../test/support/fault-scenarios.ts';
-import { startRedisServer } from '../test/support/redis-server.ts';
 import { latencyQuantile } from '../test/support/steady-load.ts';
 import { cliArg } from './support/cli-arg.ts';
 

@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { redisCpuSeconds } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
@@ -127,13 +128,6 @@ async function commandStats(
   };
 }
 
-/** Seconds of CPU (user + system) redis-server has used, from `INFO cpu`. */
-async function serverCpuSeconds(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
-}
-
 /** Keeps `concurrency` checks in flight until `checks` have run; latencies in microseconds. */
 async function closedLoop(check: Check, concurrency: number, checks: number, latencies: number[]) {
   let next = 0;
@@ -161,14 +155,14 @@ async function child(): Promise<void> {
   // Warm-up: JIT, connections, scripts loaded, every project's keys created.
   await closedLoop(check, concurrency, Math.max(2000, PROJECTS * 2), []);
   await admin.config('RESETSTAT');
-  const serverCpu = await serverCpuSeconds(admin);
+  const serverCpu = await redisCpuSeconds(admin);
   const latencies: number[] = [];
   const cpu = process.cpuUsage();
   const started = performance.now();
   const limited = await closedLoop(check, concurrency, checks, latencies);
   const elapsedMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  const serverUs = (((await serverCpuSeconds(admin)) - serverCpu) * 1e6) / checks;
+  const serverUs = (((await redisCpuSeconds(admin)) - serverCpu) * 1e6) / checks;
   const stats = await commandStats(admin);
   latencies.sort((a, b) => a - b);
   const result: RunResult = {

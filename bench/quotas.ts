@@ -3,6 +3,8 @@
 // in the same run. Usage: node --import tsx bench/quotas.ts [--duration-ms 3000]
 // [--only memory|redis] [--clients ioredis,node-redis] (the Redis clients sluice runs on; default
 // ioredis; with both, their ratio is printed).
+
+import { redisCpuSeconds } from '@sluice/test-support/redis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
 import {
@@ -16,7 +18,6 @@ import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 import { closedLoop, fmt, type LoadResult } from './support/closed-loop.ts';
-import { redisCpuSeconds } from './support/redis-cpu.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 3000;
 /** `--only redis` or `--only memory` runs half of the table. */

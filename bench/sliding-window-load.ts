@@ -1,8 +1,7 @@
 /**
  * Load helpers of the sliding-window benchmark: a closed loop (each of `concurrency` callers
- * awaits one call after another) and Redis's own CPU time.
+ * awaits one call after another).
  */
-import type { Redis } from 'ioredis';
 
 /** What one closed loop measured. */
 export interface Load {
@@ -48,11 +47,4 @@ export async function closedLoop(
     p50Ms: at(0.5),
     p99Ms: at(0.99),
   };
-}
-
-/** Seconds of CPU (user + system) the redis-server has used, from `INFO cpu`. */
-export async function redisCpuSeconds(client: Redis): Promise<number> {
-  const info = await client.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return field('used_cpu_user') + field('used_cpu_sys');
 }

@@ -12,6 +12,8 @@
  *    second and CPU per call (Redis's for the Redis designs, Node's for memory), with time
  *    fixed, sliding a granule per call, or limited.
  */
+
+import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import {
   MemoryStore,
@@ -21,8 +23,7 @@ import {
   type Store,
 } from '../packages/core/src/index.js';
 import { RedisStore } from '../packages/core/src/redis.js';
-import { startRedisServer } from '../test/support/redis-server.js';
-import { closedLoop, type Load, redisCpuSeconds } from './sliding-window-load.js';
+import { closedLoop, type Load } from './sliding-window-load.js';
 import { NonAtomicSlidingWindow } from './sliding-window-upstream.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

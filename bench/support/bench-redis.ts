@@ -1,5 +1,5 @@
+import { startRedisServer } from '@sluice/test-support/redis';
 import { Redis, type RedisOptions } from 'ioredis';
-import { startRedisServer } from '../../test/support/redis-server.ts';
 
 /** A private redis-server for one benchmark, with an admin client and the clients it handed out. */
 export interface BenchRedis {

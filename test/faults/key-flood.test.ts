@@ -8,9 +8,9 @@ import {
   type Store,
 } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 const KEYS = 100_000;
 const quotasOn = (store: Store) =>

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isStoreUnavailable, type QuotaConfig, Quotas } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { type RedisSentinelSet, startRedisSentinelSet } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisSentinelSet, startRedisSentinelSet } from '../support/redis-sentinel.js';
 
 const TIMEOUT_MS = 100;
 const RATE_PER_SECOND = 200;

@@ -6,9 +6,9 @@ import {
   Quotas,
 } from '@sluice/core';
 import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
+import { startRedisServer } from '@sluice/test-support/redis';
 import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startRedisServer } from '../support/redis-server.js';
 
 // The engines' contract and model suites run on node-redis through the `node-redis` and
 // `node-redis-cluster` store kinds (test/support/stores.ts); this file covers what is particular

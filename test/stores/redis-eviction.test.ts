@@ -1,11 +1,11 @@
 import { isStoreUnavailable, type QuotaConfig, Quotas } from '@sluice/core';
 import { EVICTING_REDIS_WARNING, RedisStore, readMemoryPolicy } from '@sluice/core/redis';
 import { sluice } from '@sluice/express';
+import { type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import express from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 // A Redis with a 4 MB memory limit, once per policy: what an evicting policy does to sluice's
 // counters (measured and printed), and what a full Redis under noeviction does to decisions.

@@ -1,8 +1,8 @@
 import { InvalidConfiguration, type Project, Quotas, StoreUnavailableError } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { freePort, type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 const project: Project = { id: 1, organizationId: 1 };
 const getQuotas = () => [

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { type RedisServer, startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { type AppProcess, startApp } from './app-process.js';
-import { startRedisCluster } from './redis-cluster.js';
-import { type RedisServer, startRedisServer } from './redis-server.js';
 import { latencyQuantile, type Sample, type SteadyLoad, steadyLoad } from './steady-load.js';
 
 /**

@@ -1,6 +1,11 @@
+import {
+  assertRedisInstalled,
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  startRedisServer,
+} from '@sluice/test-support/redis';
 import type { TestProject } from 'vitest/node';
-import { type RedisCluster, startRedisCluster } from './redis-cluster.js';
-import { assertRedisInstalled, type RedisServer, startRedisServer } from './redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,9 +4,9 @@
 // a Redis that never loaded the script; one batch's failure fails no other batch.
 import { defineOperation, positionalOperation, type Reply, type StoreCall } from '@sluice/core';
 import { RedisBatcher, type RedisBatcherOptions } from '@sluice/core/redis';
+import { type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server.js';
 
 /** Replies its argument (and the number of keys); a Lua error for `boom`, failing its batch. */
 const echo = positionalOperation({
