@@ -15,6 +15,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { fmt } from '@sluice/test-support/load';
 import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -29,7 +30,6 @@ import {
   WINDOW_SECONDS,
 } from './adapters-server.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { fmt } from './support/closed-loop.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 1000;
 const warmupMs = 1000;

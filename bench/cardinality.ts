@@ -19,12 +19,12 @@
 // Usage: node --import tsx bench/cardinality.ts [--sizes 1000x100,100x1000,10x10000]
 //        [--batch 100] [--concurrency 16]
 import { cpus, loadavg } from 'node:os';
+import { fmt } from '@sluice/test-support/load';
 import type { Redis } from 'ioredis';
 import { CardinalityLimiter, Quota, valueHash } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { fmt } from './support/closed-loop.ts';
 
 const DESIGNS = ['sluice', 'sadd+scard', 'sadd+scard hashed'] as const;
 type Design = (typeof DESIGNS)[number];

@@ -5,13 +5,13 @@
 // check held.
 // Usage: node --import tsx bench/concurrency-soak.ts [--kills 200] [--limit 4] [--lease-seconds 0.4] [--only redis|cluster]
 
+import { fmt, percentile } from '@sluice/test-support/load';
 import { startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import { Cluster, Redis } from 'ioredis';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
 import { startFixture } from '../test/fixtures/concurrency-spawn.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { fmt, percentile } from './support/closed-loop.ts';
 
 const kills = Number(cliArg('--kills')) || 200;
 const limit = Number(cliArg('--limit')) || 4;

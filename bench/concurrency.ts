@@ -5,13 +5,13 @@
 // skew check the peer cannot pass.
 // Usage: node --import tsx bench/concurrency.ts [--duration-ms 3000] [--rounds 3]
 import { cpus, loadavg } from 'node:os';
+import { closedLoop, fmt, type LoadResult, percentile } from '@sluice/test-support/load';
 import { redisCpuSeconds } from '@sluice/test-support/redis';
 import { Semaphore } from 'redis-semaphore';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { closedLoop, fmt, type LoadResult, percentile } from './support/closed-loop.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 3000;
 const rounds = Number(cliArg('--rounds')) || 3;

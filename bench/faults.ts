@@ -4,6 +4,7 @@
 // line per figure and whether its bound held.
 // Usage: node --import tsx bench/faults.ts [--only hang,restart,flush,reshard,flood,hot,skew]
 
+import { latencyQuantile } from '@sluice/test-support/load';
 import { startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { MemoryStore, type Project, Quotas } from '../packages/core/src/index.ts';
@@ -17,7 +18,6 @@ import {
   scriptFlush,
   serverErrors,
 } from '../test/support/fault-scenarios.ts';
-import { latencyQuantile } from '../test/support/steady-load.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const TIMEOUT_MS = 100;

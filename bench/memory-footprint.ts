@@ -14,11 +14,11 @@ import { execFileSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { fmt } from '@sluice/test-support/load';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { MemoryStore, Quotas } from '../packages/core/src/index.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { fmt } from './support/closed-loop.ts';
 
 const WINDOW_SECONDS = 5;
 /** sluice's counters outlive their window by this grace (default 60 s; 1 s here, near the peers). */

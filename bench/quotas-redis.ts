@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { fmt, percentile } from '@sluice/test-support/load';
 import { redisCpuSeconds } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
@@ -23,7 +24,6 @@ import { organizationQuota, projectQuota, Quotas } from '../packages/core/src/in
 import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { fmt, percentile } from './support/closed-loop.ts';
 
 const PROJECTS = 1000;
 const EXHAUSTED = 100;

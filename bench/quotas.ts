@@ -4,6 +4,7 @@
 // [--only memory|redis] [--clients ioredis,node-redis] (the Redis clients sluice runs on; default
 // ioredis; with both, their ratio is printed).
 
+import { closedLoop, fmt, type LoadResult } from '@sluice/test-support/load';
 import { redisCpuSeconds } from '@sluice/test-support/redis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
@@ -17,7 +18,6 @@ import {
 import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
 import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
-import { closedLoop, fmt, type LoadResult } from './support/closed-loop.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 3000;
 /** `--only redis` or `--only memory` runs half of the table. */

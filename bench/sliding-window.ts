@@ -13,6 +13,7 @@
  *    fixed, sliding a granule per call, or limited.
  */
 
+import { closedLoop, fmt, type LoadResult } from '@sluice/test-support/load';
 import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import {
@@ -23,7 +24,6 @@ import {
   type Store,
 } from '../packages/core/src/index.js';
 import { RedisStore } from '../packages/core/src/redis.js';
-import { closedLoop, type Load } from './sliding-window-load.js';
 import { NonAtomicSlidingWindow } from './sliding-window-upstream.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -47,8 +47,6 @@ const sluiceOn = (kind: 'memory' | 'redis', prefix: string) =>
   );
 const upstream = (prefix: string) => new NonAtomicSlidingWindow(client, prefix);
 
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const verdict = (held: boolean) => (held ? 'held' : 'MISSED');
 
 /** Runs a closed loop and measures Redis CPU per call over it (0 on memory). */
@@ -57,7 +55,7 @@ async function measure(
   concurrency: number,
   seconds: number,
   onRedis: boolean,
-): Promise<Load & { redisUsPerCall: number; nodeUsPerCall: number }> {
+): Promise<LoadResult & { redisUsPerCall: number; nodeUsPerCall: number }> {
   const cpuBefore = onRedis ? await redisCpuSeconds(admin) : 0;
   const nodeBefore = process.cpuUsage();
   const load = await closedLoop(call, { concurrency, durationMs: seconds * 1000 });
@@ -73,7 +71,7 @@ async function measure(
 
 function printLoad(
   label: string,
-  load: Load & { redisUsPerCall: number; nodeUsPerCall: number },
+  load: LoadResult & { redisUsPerCall: number; nodeUsPerCall: number },
 ): void {
   const redis = load.redisUsPerCall > 0 ? `${fmt(load.redisUsPerCall, 1)} us` : '-';
   console.log(

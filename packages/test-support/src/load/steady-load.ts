@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { percentile } from './percentile.js';
 
 /** One request of a steady load: when it was sent, how long it took, and its status (0: failed). */
 export interface Sample {
@@ -102,10 +103,18 @@ export function steadyLoad(options: {
   };
 }
 
-/** The `q` quantile of the latencies of `samples`. */
+/**
+ * The `q` quantile of the latencies of `samples`.
+ *
+ * @example
+ * ```ts
+ * const samples = await steadyLoad({ url, ratePerSecond: 200, maxRequests: 400, maxSeconds: 5 }).finished();
+ * const p99Ms = latencyQuantile(samples, 0.99);
+ * ```
+ */
 export function latencyQuantile(samples: readonly Sample[], q: number): number {
-  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
-  return sorted.length === 0
-    ? Number.NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return percentile(
+    samples.map((s) => s.ms).sort((a, b) => a - b),
+    q,
+  );
 }
