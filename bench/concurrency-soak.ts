@@ -6,11 +6,11 @@
 // Usage: node --import tsx bench/concurrency-soak.ts [--kills 200] [--limit 4] [--lease-seconds 0.4] [--only redis|cluster]
 
 import { fmt, percentile } from '@sluice/test-support/load';
+import { startFixture } from '@sluice/test-support/processes';
 import { startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import { Cluster, Redis } from 'ioredis';
 import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
 import { RedisStore } from '../packages/core/src/redis.ts';
-import { startFixture } from '../test/fixtures/concurrency-spawn.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const kills = Number(cliArg('--kills')) || 200;

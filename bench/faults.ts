@@ -4,11 +4,6 @@
 // line per figure and whether its bound held.
 // Usage: node --import tsx bench/faults.ts [--only hang,restart,flush,reshard,flood,hot,skew]
 
-import { latencyQuantile } from '@sluice/test-support/load';
-import { startRedisServer } from '@sluice/test-support/redis';
-import { Redis } from 'ioredis';
-import { MemoryStore, type Project, Quotas } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
 import {
   clockSkew,
   clusterReshard,
@@ -17,7 +12,12 @@ import {
   redisRestart,
   scriptFlush,
   serverErrors,
-} from '../test/support/fault-scenarios.ts';
+} from '@sluice/test-support/faults';
+import { latencyQuantile } from '@sluice/test-support/load';
+import { startRedisServer } from '@sluice/test-support/redis';
+import { Redis } from 'ioredis';
+import { MemoryStore, type Project, Quotas } from '../packages/core/src/index.ts';
+import { RedisStore } from '../packages/core/src/redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const TIMEOUT_MS = 100;

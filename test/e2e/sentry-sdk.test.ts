@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type AppProcess, startEndpoint } from '@sluice/test-support/processes';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type AppProcess, startEndpoint } from '../support/app-process.js';
 
 const run = promisify(execFile);
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';

@@ -1,5 +1,5 @@
+import { clockSkew } from '@sluice/test-support/faults';
 import { describe, expect, it } from 'vitest';
-import { clockSkew } from '../support/fault-scenarios.js';
 
 describe('two app processes whose clocks differ by 30 s share one Redis', () => {
   it('admit at most the limit per window, and neither reclaims the other lease early', async () => {

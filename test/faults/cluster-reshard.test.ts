@@ -1,5 +1,5 @@
+import { clusterReshard } from '@sluice/test-support/faults';
 import { describe, expect, it } from 'vitest';
-import { clusterReshard } from '../support/fault-scenarios.js';
 
 const PROJECTS = 20;
 const LIMIT = 40;

@@ -1,5 +1,5 @@
+import { hotKey } from '@sluice/test-support/faults';
 import { describe, expect, it } from 'vitest';
-import { hotKey } from '../support/fault-scenarios.js';
 
 describe('a hot project far over quota', () => {
   it('costs close to zero Redis commands per rejected request', async () => {

@@ -1,5 +1,5 @@
+import { redisHang, serverErrors } from '@sluice/test-support/faults';
 import { describe, expect, it } from 'vitest';
-import { redisHang, serverErrors } from '../support/fault-scenarios.js';
 
 const TIMEOUT_MS = 100;
 

@@ -1,5 +1,5 @@
+import { redisRestart } from '@sluice/test-support/faults';
 import { describe, expect, it } from 'vitest';
-import { redisRestart } from '../support/fault-scenarios.js';
 
 const TIMEOUT_MS = 100;
 

@@ -1,5 +1,5 @@
+import { scriptFlush } from '@sluice/test-support/faults';
 import { describe, expect, it } from 'vitest';
-import { scriptFlush } from '../support/fault-scenarios.js';
 
 describe('SCRIPT FLUSH every 500 ms under a steady load', () => {
   it('fails no decision', async () => {

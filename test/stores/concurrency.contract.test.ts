@@ -7,8 +7,8 @@ import {
   MemoryStore,
   type Store,
 } from '@sluice/core';
+import { until } from '@sluice/test-support/processes';
 import { describe, expect, it } from 'vitest';
-import { until } from '../fixtures/concurrency-spawn.js';
 import { STORE_KINDS, type StoreHarness, useStore } from '../support/stores.js';
 
 /** Records every event of a limiter, in order. */

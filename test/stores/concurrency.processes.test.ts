@@ -1,9 +1,8 @@
 import { ConcurrencyLimiter, type Lease } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { type Fixture, fixture, runChild, startFixture } from '@sluice/test-support/processes';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Fixture, startFixture } from '../fixtures/concurrency-spawn.js';
-import { fixture, runChild } from '../support/child.js';
 
 /** The Redis kinds several processes can share; the memory store lives in one process. */
 const SHARED_KINDS = ['redis', 'cluster'] as const;

@@ -1,9 +1,9 @@
 import { Quotas } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { fixture, runChild } from '@sluice/test-support/processes';
 import fc from 'fast-check';
 import { Cluster } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { fixture, runChild } from '../support/child.js';
 
 describe('Quotas exactness on Redis', () => {
   it('1,000 concurrent decisions from two processes against limit 100 admit exactly 100', async () => {

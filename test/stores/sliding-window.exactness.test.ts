@@ -1,8 +1,8 @@
 import { Quota, SlidingWindowRateLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { fixture, runChild } from '@sluice/test-support/processes';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fixture, runChild } from '../support/child.js';
 
 const TARGETS = ['redis', 'cluster'] as const;
 

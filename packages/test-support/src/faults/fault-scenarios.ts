@@ -1,16 +1,11 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import {
-  latencyQuantile,
-  type Sample,
-  type SteadyLoad,
-  steadyLoad,
-} from '@sluice/test-support/load';
-import { type RedisServer, startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
-import { type AppProcess, startApp } from './app-process.js';
+import { latencyQuantile, type Sample, type SteadyLoad, steadyLoad } from '../load/index.js';
+import { type AppProcess, startApp } from '../processes/app-process.js';
+import { type RedisServer, startRedisCluster, startRedisServer } from '../redis/index.js';
 
 /**
  * The fault scenarios of the reliability suite, each against a private redis-server (or

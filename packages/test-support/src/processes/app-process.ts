@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fixture } from './child.js';
 
 /** An app running in its own Node process, listening on a loopback port. */
@@ -24,9 +25,10 @@ export function startApp(name: string, env: Record<string, string>): Promise<App
  * port with `framework` and `env`, as a user runs it.
  */
 export function startEndpoint(framework: string, env: Record<string, string>): Promise<AppProcess> {
-  const main = fileURLToPath(
-    new URL('../../examples/store-endpoint/dist/main.js', import.meta.url),
+  const example = createRequire(import.meta.url).resolve(
+    '@sluice/example-store-endpoint/package.json',
   );
+  const main = join(dirname(example), 'dist', 'main.js');
   return startListening(
     [main, '--framework', framework],
     { PORT: '0', ...env },
