@@ -7,17 +7,18 @@
 // Usage: pnpm build && node --import tsx bench/adapters-soak.ts [--fuzz 10000] [--slots 10000]
 import { ConcurrencyLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import {
+  checkFuzzedRequest,
+  FRAMEWORKS,
+  fuzzedRequest,
+  fuzzOptions,
+  mixedRun,
+  PROJECTS,
+  resolveProject,
+} from '@sluice/test-support/frameworks';
 import { startRedisServer } from '@sluice/test-support/redis';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { FRAMEWORKS } from '../test/adapters/harness/frameworks.ts';
-import {
-  checkFuzzedRequest,
-  fuzzedRequest,
-  fuzzOptions,
-} from '../test/adapters/harness/fuzz-cases.ts';
-import { mixedRun } from '../test/adapters/harness/mixed-run.ts';
-import { PROJECTS, resolveProject } from '../test/adapters/harness/projects.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const fuzzRuns = Number(cliArg('--fuzz')) || 10_000;

@@ -2,21 +2,22 @@
 // through one tiny harness each. Memory stores with a frozen clock: windows never roll mid-test,
 // so every Retry-After is known exactly.
 import { ConcurrencyLimiter, InvalidConfiguration, type SluiceOptions } from '@sluice/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { retryAfterMs, sdkRateLimits, strictRateLimits } from '../support/sentry-rate-limits.js';
-import { type RecordedEvent, recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
+import type { AppSpec, HandlerReply, TestApp, TestResponse } from '@sluice/test-support/frameworks';
 import {
   countingStore,
+  FRAMEWORKS,
   frozenStore,
   hourly,
   NOW_MS,
   PROJECTS,
+  type RecordedEvent,
+  recordEvents,
   resolveProject,
   secondsToNextWindow,
   sentryAuth,
-} from './harness/projects.js';
-import type { AppSpec, HandlerReply, TestApp, TestResponse } from './harness/types.js';
+} from '@sluice/test-support/frameworks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { retryAfterMs, sdkRateLimits, strictRateLimits } from '../support/sentry-rate-limits.js';
 
 const RATE_LIMITED = 'Creation of this event was denied due to rate limiting';
 const SENTRY_HEADERS = [

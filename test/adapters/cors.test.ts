@@ -3,18 +3,20 @@
 // sluice's own 429, 400, 401, 403 and 503 included, keeps what the middleware set, and
 // `Access-Control-Expose-Headers` holds the app's names and sluice's, each once.
 import { MemoryStore, type Store, StoreUnavailableError } from '@sluice/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
 import {
+  APP_EXPOSED_HEADER,
   countingStore,
+  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
+  recordEvents,
   resolveProject,
   sentryAuth,
-} from './harness/projects.js';
-import { APP_EXPOSED_HEADER, type TestApp, type TestResponse } from './harness/types.js';
+  type TestApp,
+  type TestResponse,
+} from '@sluice/test-support/frameworks';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const ORIGIN = 'http://page.example.test:8080';
 const SLUICE_EXPOSED = [

@@ -3,19 +3,19 @@
 // `windows` option and route-level shadow mode, Sentry's ingest paths in any spelling, and
 // the two meanings of a limit of 0.
 import { MemoryStore, projectQuota, Quota, type QuotaConfig, Quotas } from '@sluice/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { strictRateLimits } from '../support/sentry-rate-limits.js';
-import { recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
+import type { AppSpec, TestApp, TestResponse } from '@sluice/test-support/frameworks';
 import {
   countingStore,
+  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
+  recordEvents,
   resolveProject,
   sentryAuth,
-} from './harness/projects.js';
-import type { AppSpec, TestApp, TestResponse } from './harness/types.js';
+} from '@sluice/test-support/frameworks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { strictRateLimits } from '../support/sentry-rate-limits.js';
 
 const { one, other } = PROJECTS;
 const auth = sentryAuth(one.key);

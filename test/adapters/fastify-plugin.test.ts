@@ -2,10 +2,16 @@
 // encapsulation. The contract itself runs on Fastify in contract.test.ts.
 import { InvalidConfiguration } from '@sluice/core';
 import { sluicePlugin } from '@sluice/fastify';
+import {
+  frozenStore,
+  hourly,
+  PROJECTS,
+  recordEvents,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/frameworks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordEvents } from './harness/events.js';
-import { frozenStore, hourly, PROJECTS, resolveProject, sentryAuth } from './harness/projects.js';
 
 const auth = sentryAuth(PROJECTS.one.key);
 let app: FastifyInstance | undefined;

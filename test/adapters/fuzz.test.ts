@@ -3,18 +3,20 @@
 // never a counter for a request that failed authentication. 1,000 cases per framework here;
 // `bench/adapters-soak.ts` runs 10,000. Then request values (category, quantity, window prefix,
 // concurrency key) pushed into every header sluice writes.
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { FRAMEWORKS } from './harness/frameworks.js';
+
 import {
   checkFuzzedRequest,
   checkValueRequest,
+  countingStore,
+  FRAMEWORKS,
+  frozenStore,
   fuzzedRequest,
   fuzzOptions,
   valueOptions,
   valueRequest,
-} from './harness/fuzz-cases.js';
-import { countingStore, frozenStore } from './harness/projects.js';
+} from '@sluice/test-support/frameworks';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 const RUNS = 1000;
 /** Cases of request values carried into headers, per framework. */

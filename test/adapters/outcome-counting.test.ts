@@ -4,12 +4,18 @@
 // framework, on memory and on Redis; the counts are read back through `Quotas.getUsage`.
 import { request } from 'node:http';
 import { type Project, Quotas, type Store } from '@sluice/core';
+import type { AppSpec, TestApp } from '@sluice/test-support/frameworks';
+import {
+  FRAMEWORKS,
+  frozenStore,
+  hourly,
+  PROJECTS,
+  recordEvents,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/frameworks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useStore } from '../support/stores.js';
-import { recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
-import { frozenStore, hourly, PROJECTS, resolveProject, sentryAuth } from './harness/projects.js';
-import type { AppSpec, TestApp } from './harness/types.js';
 
 const auth = sentryAuth(PROJECTS.one.key);
 const project: Project = { id: 1, organizationId: 10 };

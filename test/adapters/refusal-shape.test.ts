@@ -3,11 +3,17 @@
 // throws or answers nonsense still giving a well-formed 429, never a 500 or an unhandled
 // rejection. On every framework.
 import { InvalidConfiguration, type Refusal } from '@sluice/core';
+import type { AppSpec, TestApp, TestResponse } from '@sluice/test-support/frameworks';
+import {
+  FRAMEWORKS,
+  frozenStore,
+  hourly,
+  PROJECTS,
+  recordEvents,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/frameworks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
-import { frozenStore, hourly, PROJECTS, resolveProject, sentryAuth } from './harness/projects.js';
-import type { AppSpec, TestApp, TestResponse } from './harness/types.js';
 
 const auth = sentryAuth(PROJECTS.one.key);
 const SENTRY_BODY = {

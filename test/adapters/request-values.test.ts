@@ -3,18 +3,19 @@
 // the app is built, and per-request configuration that is wrong answers 500 with a
 // `config_error` event, on every framework.
 import { InvalidConfiguration, Quota, type SluiceOptions } from '@sluice/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RecordedEvent, recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
+import type { AppSpec, TestApp, TestResponse } from '@sluice/test-support/frameworks';
 import {
   countingStore,
+  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
+  type RecordedEvent,
+  recordEvents,
   resolveProject,
   sentryAuth,
-} from './harness/projects.js';
-import type { AppSpec, TestApp, TestResponse } from './harness/types.js';
+} from '@sluice/test-support/frameworks';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const { one, other } = PROJECTS;
 const auth = sentryAuth(one.key);

@@ -2,11 +2,17 @@
 // `concurrency` option watches a new rule next to enforced ones: it never refuses, events say
 // what it would have refused, and the IETF headers do not list it. On every framework.
 import { ConcurrencyLimiter, Quota } from '@sluice/core';
+import type { TestApp } from '@sluice/test-support/frameworks';
+import {
+  FRAMEWORKS,
+  frozenStore,
+  hourly,
+  PROJECTS,
+  recordEvents,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/frameworks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
-import { frozenStore, hourly, PROJECTS, resolveProject, sentryAuth } from './harness/projects.js';
-import type { TestApp } from './harness/types.js';
 
 const auth = sentryAuth(PROJECTS.one.key);
 const newRule = { ...hourly(2), id: 'new', reasonCode: 'new_rule', shadow: true };

@@ -3,11 +3,9 @@
 // 2,000 mixed requests over real sockets per framework, on Redis, leave no slot held.
 // `bench/adapters-soak.ts` runs 10,000.
 import { ConcurrencyLimiter } from '@sluice/core';
+import { FRAMEWORKS, mixedRun, PROJECTS, resolveProject } from '@sluice/test-support/frameworks';
 import { describe, expect, it } from 'vitest';
 import { useStore } from '../support/stores.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
-import { mixedRun } from './harness/mixed-run.js';
-import { PROJECTS, resolveProject } from './harness/projects.js';
 
 const TOTAL = 2000;
 const LIMIT = 4;

@@ -3,12 +3,16 @@
 // rejection cache on a private Redis: a flood of over-quota requests sends about one EVALSHA a second.
 import { type Project, StoreUnavailableError } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import {
+  FRAMEWORKS,
+  PROJECTS,
+  recordEvents,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/frameworks';
 import { freePort, type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvents } from './harness/events.js';
-import { FRAMEWORKS } from './harness/frameworks.js';
-import { PROJECTS, resolveProject, sentryAuth } from './harness/projects.js';
 
 const DEADLINE_MS = 200;
 const auth = sentryAuth(PROJECTS.one.key);

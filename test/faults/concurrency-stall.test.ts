@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyLimiter, isStoreUnavailable } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { sluice } from '@sluice/express';
+import { PROJECTS, resolveProject, sentryAuth } from '@sluice/test-support/frameworks';
 import { type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROJECTS, resolveProject, sentryAuth } from '../adapters/harness/projects.js';
 
 const LIMIT = 5;
 const LEASE_SECONDS = 300;
