@@ -16,8 +16,12 @@ import {
   secondsToNextWindow,
   sentryAuth,
 } from '@sluice/test-support/frameworks';
+import {
+  retryAfterMs,
+  sdkRateLimits,
+  strictRateLimits,
+} from '@sluice/test-support/sentry-rate-limits';
 import { afterEach, describe, expect, it } from 'vitest';
-import { retryAfterMs, sdkRateLimits, strictRateLimits } from '../support/sentry-rate-limits.js';
 
 const RATE_LIMITED = 'Creation of this event was denied due to rate limiting';
 const SENTRY_HEADERS = [

@@ -14,8 +14,8 @@ import {
   resolveProject,
   sentryAuth,
 } from '@sluice/test-support/frameworks';
+import { strictRateLimits } from '@sluice/test-support/sentry-rate-limits';
 import { afterEach, describe, expect, it } from 'vitest';
-import { strictRateLimits } from '../support/sentry-rate-limits.js';
 
 const { one, other } = PROJECTS;
 const auth = sentryAuth(one.key);

@@ -14,8 +14,8 @@ import {
   resolveProject,
   sentryAuth,
 } from '@sluice/test-support/frameworks';
+import { useStore } from '@sluice/test-support/stores';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 
 const auth = sentryAuth(PROJECTS.one.key);
 const project: Project = { id: 1, organizationId: 10 };

@@ -4,8 +4,8 @@
 // `bench/adapters-soak.ts` runs 10,000.
 import { ConcurrencyLimiter } from '@sluice/core';
 import { FRAMEWORKS, mixedRun, PROJECTS, resolveProject } from '@sluice/test-support/frameworks';
+import { useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 
 const TOTAL = 2000;
 const LIMIT = 4;

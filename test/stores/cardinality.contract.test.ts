@@ -6,8 +6,8 @@ import {
   InvalidConfiguration,
   Quota,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 /** Timestamps start here, as in the sliding-window suites. */
 const T = 100;

@@ -1,8 +1,6 @@
 import { type CardinalityGrant, CardinalityLimiter, Quota, type Store } from '@sluice/core';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 import {
+  expectModel,
   ManualClock,
   manualTimeline,
   memoryStoreOn,
@@ -10,8 +8,10 @@ import {
   realTimeline,
   runAllSettled,
   type Timeline,
-} from '../support/test-clock.js';
-import { expectModel } from '../support/timed-model.js';
+} from '@sluice/test-support/models';
+import { useStore } from '@sluice/test-support/stores';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
   CardinalityModel,
   type ModelCardinalityGrant,

@@ -8,8 +8,8 @@ import {
   type Store,
 } from '@sluice/core';
 import { until } from '@sluice/test-support/processes';
+import { STORE_KINDS, type StoreHarness, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, type StoreHarness, useStore } from '../support/stores.js';
 
 /** Records every event of a limiter, in order. */
 function record(limiter: ConcurrencyLimiter): Array<[string, Record<string, unknown>]> {

@@ -1,17 +1,19 @@
 import { ConcurrencyLimiter, type Lease, type Store } from '@sluice/core';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 import {
+  expectModel,
   firstSpanIn,
+  LeaseModel,
   ManualClock,
+  type ModelLease,
   manualTimeline,
   memoryStoreOn,
   realTimeline,
   runAllSettled,
   type Timeline,
-} from '../support/test-clock.js';
-import { expectModel, LeaseModel, type ModelLease } from '../support/timed-model.js';
+} from '@sluice/test-support/models';
+import { useStore } from '@sluice/test-support/stores';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 /**
  * The concurrency limiter while time passes: random acquires (no waiting), releases, renewals,

@@ -9,9 +9,6 @@ import {
   SlidingWindowRateLimiter,
   type Store,
 } from '@sluice/core';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { type StoreKind, useStore } from '../support/stores.js';
 import {
   type Boundaries,
   firstSpanIn,
@@ -22,7 +19,10 @@ import {
   realTimeline,
   runAllSettled,
   type Timeline,
-} from '../support/test-clock.js';
+} from '@sluice/test-support/models';
+import { type StoreKind, useStore } from '@sluice/test-support/stores';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 /**
  * An idle key behaves exactly like a fresh one, per engine and per store. A random history is

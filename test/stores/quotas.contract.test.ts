@@ -7,8 +7,8 @@ import {
   Quotas,
   RateLimited,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 const project: Project = { id: 42, organizationId: 7 };
 /** A timestamp whose 60 s window (org 7: shift 7) starts at T0 exactly. */

@@ -5,8 +5,8 @@ import {
   Quotas,
   RejectionCache,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 // A quota in shadow (issue 14 §3): decided and counted with the enforced ones in the same store
 // step, never refusing and never remembered as full; `shadowLimits` says what it would have

@@ -1,24 +1,22 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type QuotaConfig, Quotas, type RateLimit, RejectionCache, type Store } from '@sluice/core';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 import {
+  expectModel,
+  FixedWindowModel,
   ManualClock,
+  type ModelProject,
+  type ModelQuotaConfig,
+  type ModelRateLimit,
   manualTimeline,
   memoryStoreOn,
   periodicBoundaries,
   realTimeline,
   runAllSettled,
   type Timeline,
-} from '../support/test-clock.js';
-import {
-  expectModel,
-  FixedWindowModel,
-  type ModelProject,
-  type ModelQuotaConfig,
-  type ModelRateLimit,
-} from '../support/timed-model.js';
+} from '@sluice/test-support/models';
+import { useStore } from '@sluice/test-support/stores';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 /**
  * Fixed-window quotas (a project and an organization quota, all-or-nothing) while time passes:

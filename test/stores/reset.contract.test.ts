@@ -7,8 +7,8 @@ import {
   Quotas,
   SlidingWindowRateLimiter,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 // The operators' controls on every store: reset a project's or a key's counters, and nothing
 // else's. The CLI (test/e2e/cli.test.ts) does the same from outside the app.

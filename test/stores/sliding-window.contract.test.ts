@@ -4,8 +4,8 @@ import {
   type RequestedQuota,
   SlidingWindowRateLimiter,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 /** Upstream's tests start their timestamps here. */
 const T = 100;

@@ -4,9 +4,9 @@ import {
   type RequestedQuota,
   SlidingWindowRateLimiter,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 /**
  * The limiter against a naive model of DESIGN 2.2: every granule ever counted is kept in a list

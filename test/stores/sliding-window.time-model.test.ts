@@ -5,19 +5,21 @@ import {
   SlidingWindowRateLimiter,
   type Store,
 } from '@sluice/core';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 import {
+  expectModel,
   ManualClock,
+  type ModelGrant,
   manualTimeline,
   memoryStoreOn,
   periodicBoundaries,
   realTimeline,
   runAllSettled,
+  SlidingWindowModel,
   type Timeline,
-} from '../support/test-clock.js';
-import { expectModel, type ModelGrant, SlidingWindowModel } from '../support/timed-model.js';
+} from '@sluice/test-support/models';
+import { useStore } from '@sluice/test-support/stores';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 /**
  * Sliding windows while time passes: random calls (check and use at once, check only, or check

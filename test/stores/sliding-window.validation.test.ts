@@ -8,8 +8,8 @@ import {
   SlidingWindowRateLimiter,
   SluiceError,
 } from '@sluice/core';
+import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
-import { STORE_KINDS, useStore } from '../support/stores.js';
 
 /** Runs `fn` and returns the InvalidConfiguration it threw. */
 function invalid(fn: () => unknown): InvalidConfiguration {

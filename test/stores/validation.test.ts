@@ -14,9 +14,9 @@ import {
 } from '@sluice/core';
 import { HttpLimiter } from '@sluice/core/adapter';
 import { RedisStore, type RedisStoreOptions } from '@sluice/core/redis';
+import { useStore } from '@sluice/test-support/stores';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useStore } from '../support/stores.js';
 
 /**
  * Every bound of issue 10, section 1: each bad value is an InvalidConfiguration naming the

@@ -1,3 +1,4 @@
+import type {} from '@sluice/test-support/provided-context';
 import {
   assertRedisInstalled,
   type RedisCluster,
@@ -6,13 +7,6 @@ import {
   startRedisServer,
 } from '@sluice/test-support/redis';
 import type { TestProject } from 'vitest/node';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
-    clusterNodes: Array<{ host: string; port: number }>;
-  }
-}
 
 /**
  * Starts one redis-server (unless REDIS_URL is set) and one local 3-node Redis Cluster for the

@@ -3,6 +3,7 @@ import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, inject } from 'vitest';
+import type {} from './provided-context.js';
 
 /**
  * The stores every engine's contract suite runs against: memory, and `RedisStore` on a single
