@@ -19,11 +19,11 @@
 // Usage: node --import tsx bench/cardinality.ts [--sizes 1000x100,100x1000,10x10000]
 //        [--batch 100] [--concurrency 16]
 import { cpus, loadavg } from 'node:os';
+import { CardinalityLimiter, Quota, valueHash } from '@sluice/core';
+import { RedisStore } from '@sluice/core/redis';
 import { fmt } from '@sluice/test-support/load';
+import { benchRedis } from '@sluice/test-support/redis';
 import type { Redis } from 'ioredis';
-import { CardinalityLimiter, Quota, valueHash } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
-import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const DESIGNS = ['sluice', 'sadd+scard', 'sadd+scard hashed'] as const;

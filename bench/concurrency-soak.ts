@@ -5,12 +5,12 @@
 // check held.
 // Usage: node --import tsx bench/concurrency-soak.ts [--kills 200] [--limit 4] [--lease-seconds 0.4] [--only redis|cluster]
 
+import { ConcurrencyLimiter } from '@sluice/core';
+import { RedisStore } from '@sluice/core/redis';
 import { fmt, percentile } from '@sluice/test-support/load';
 import { startFixture } from '@sluice/test-support/processes';
 import { startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import { Cluster, Redis } from 'ioredis';
-import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const kills = Number(cliArg('--kills')) || 200;

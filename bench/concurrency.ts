@@ -5,12 +5,11 @@
 // skew check the peer cannot pass.
 // Usage: node --import tsx bench/concurrency.ts [--duration-ms 3000] [--rounds 3]
 import { cpus, loadavg } from 'node:os';
+import { ConcurrencyLimiter } from '@sluice/core';
+import { RedisStore } from '@sluice/core/redis';
 import { closedLoop, fmt, type LoadResult, percentile } from '@sluice/test-support/load';
-import { redisCpuSeconds } from '@sluice/test-support/redis';
+import { benchRedis, redisCpuSeconds } from '@sluice/test-support/redis';
 import { Semaphore } from 'redis-semaphore';
-import { ConcurrencyLimiter } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
-import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 3000;

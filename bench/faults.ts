@@ -4,6 +4,8 @@
 // line per figure and whether its bound held.
 // Usage: node --import tsx bench/faults.ts [--only hang,restart,flush,reshard,flood,hot,skew]
 
+import { MemoryStore, type Project, Quotas } from '@sluice/core';
+import { RedisStore } from '@sluice/core/redis';
 import {
   clockSkew,
   clusterReshard,
@@ -16,8 +18,6 @@ import {
 import { latencyQuantile } from '@sluice/test-support/load';
 import { startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
-import { MemoryStore, type Project, Quotas } from '../packages/core/src/index.ts';
-import { RedisStore } from '../packages/core/src/redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const TIMEOUT_MS = 100;

@@ -14,10 +14,10 @@ import { execFileSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { MemoryStore, Quotas } from '@sluice/core';
 import { fmt } from '@sluice/test-support/load';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { MemoryStore, Quotas } from '../packages/core/src/index.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const WINDOW_SECONDS = 5;

@@ -10,10 +10,10 @@
 //   (one child: --child sluice|erl|rlm --mode pass|half)
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MemoryStore, type Project, Quotas } from '@sluice/core';
 import { fmt } from '@sluice/test-support/load';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { MemoryStore, type Project, Quotas } from '../packages/core/src/index.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const CONCURRENCY = [1, 16, 64, 256] as const;

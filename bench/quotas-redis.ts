@@ -15,14 +15,13 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { organizationQuota, projectQuota, Quotas } from '@sluice/core';
+import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { fmt, percentile } from '@sluice/test-support/load';
-import { redisCpuSeconds } from '@sluice/test-support/redis';
+import { benchRedis, redisCpuSeconds } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
-import { organizationQuota, projectQuota, Quotas } from '../packages/core/src/index.ts';
-import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
-import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const PROJECTS = 1000;

@@ -4,19 +4,12 @@
 // [--only memory|redis] [--clients ioredis,node-redis] (the Redis clients sluice runs on; default
 // ioredis; with both, their ratio is printed).
 
+import { MemoryStore, organizationQuota, projectQuota, Quotas, type Store } from '@sluice/core';
+import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { closedLoop, fmt, type LoadResult } from '@sluice/test-support/load';
-import { redisCpuSeconds } from '@sluice/test-support/redis';
+import { benchRedis, redisCpuSeconds } from '@sluice/test-support/redis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
-import {
-  MemoryStore,
-  organizationQuota,
-  projectQuota,
-  Quotas,
-  type Store,
-} from '../packages/core/src/index.ts';
-import { nodeRedisClient, RedisStore } from '../packages/core/src/redis.ts';
-import { benchRedis } from './support/bench-redis.ts';
 import { cliArg } from './support/cli-arg.ts';
 
 const durationMs = Number(cliArg('--duration-ms')) || 3000;

@@ -13,18 +13,18 @@
  *    fixed, sliding a granule per call, or limited.
  */
 
-import { closedLoop, fmt, type LoadResult } from '@sluice/test-support/load';
-import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
-import { Redis } from 'ioredis';
 import {
   MemoryStore,
   Quota,
   type RequestedQuota,
   SlidingWindowRateLimiter,
   type Store,
-} from '../packages/core/src/index.js';
-import { RedisStore } from '../packages/core/src/redis.js';
-import { NonAtomicSlidingWindow } from './sliding-window-upstream.js';
+} from '@sluice/core';
+import { RedisStore } from '@sluice/core/redis';
+import { closedLoop, fmt, type LoadResult } from '@sluice/test-support/load';
+import { NonAtomicSlidingWindow } from '@sluice/test-support/peers';
+import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
+import { Redis } from 'ioredis';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const COST_SECONDS = Math.max(1, SECONDS * 0.67);

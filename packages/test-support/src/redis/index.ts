@@ -15,6 +15,7 @@
  * await server.stop();
  * ```
  */
+export { type BenchRedis, benchRedis } from './bench-redis.js';
 export { type RedisCluster, startRedisCluster } from './redis-cluster.js';
 export { redisCpuSeconds } from './redis-cpu.js';
 export {

@@ -1,5 +1,5 @@
-import { startRedisServer } from '@sluice/test-support/redis';
 import { Redis, type RedisOptions } from 'ioredis';
+import { startRedisServer } from './redis-server.js';
 
 /** A private redis-server for one benchmark, with an admin client and the clients it handed out. */
 export interface BenchRedis {
@@ -13,7 +13,17 @@ export interface BenchRedis {
   close(): Promise<void>;
 }
 
-/** Starts a private redis-server; every client gets `options` (printed by the caller). */
+/**
+ * Starts a private redis-server; every client gets `options` (printed by the caller).
+ *
+ * @example
+ * ```ts
+ * const redis = await benchRedis({ maxRetriesPerRequest: 1, enableAutoPipelining: false });
+ * const store = new RedisStore(redis.client(), { prefix: 'bench' });
+ * // ... measure ...
+ * await redis.close();
+ * ```
+ */
 export async function benchRedis(options: RedisOptions): Promise<BenchRedis> {
   const server = await startRedisServer();
   const admin = new Redis(server.url);

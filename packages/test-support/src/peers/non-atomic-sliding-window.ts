@@ -1,3 +1,6 @@
+import type { GrantedQuota, Quota, RequestedQuota } from '@sluice/core';
+import type { Redis } from 'ioredis';
+
 /**
  * sentry-redis-tools' sliding-window design, rewritten in TypeScript for comparison only: a key
  * per granule; a check reads every granule of every window with one pipeline of GETs, and a
@@ -5,10 +8,13 @@
  * trips, so concurrent callers can over-spend (as upstream warns). Granules are numbered as in
  * sluice (newest first from floor(t / granularity)) so both count the same window; pipelines
  * are plain (no MULTI), the cheapest way to send them.
+ *
+ * @example
+ * ```ts
+ * const upstream = new NonAtomicSlidingWindow(client, 'bench');
+ * const grants = await upstream.checkAndUseQuotas(requests, Date.now() / 1000);
+ * ```
  */
-import type { Redis } from 'ioredis';
-import type { GrantedQuota, Quota, RequestedQuota } from '../packages/core/src/index.js';
-
 export class NonAtomicSlidingWindow {
   constructor(
     private readonly client: Redis,
