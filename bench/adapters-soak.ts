@@ -5,6 +5,7 @@
 // checks at 1,000 and 2,000. Exits non-zero on any failure.
 //
 // Usage: pnpm build && node --import tsx bench/adapters-soak.ts [--fuzz 10000] [--slots 10000]
+import { parseArgs } from 'node:util';
 import { ConcurrencyLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import {
@@ -19,10 +20,13 @@ import {
 import { startRedisServer } from '@sluice/test-support/redis';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { cliArg } from './support/cli-arg.ts';
 
-const fuzzRuns = Number(cliArg('--fuzz')) || 10_000;
-const slotRequests = Number(cliArg('--slots')) || 10_000;
+const { values: args } = parseArgs({
+  options: { fuzz: { type: 'string' }, slots: { type: 'string' } },
+});
+
+const fuzzRuns = Number(args.fuzz) || 10_000;
+const slotRequests = Number(args.slots) || 10_000;
 const LIMIT = 4;
 
 const redis = await startRedisServer();

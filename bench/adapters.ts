@@ -12,9 +12,11 @@
 //        [--rounds 5] [--only express|koa|fastify] [--configs bare,sluice-memory,...]
 // Each config is measured in `rounds` rounds of `duration-ms`, interleaved with the others of its
 // scenario, after a 1 s warm-up; the figures printed are the medians over the rounds.
+
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { fmt } from '@sluice/test-support/load';
 import { redisCpuSeconds, startRedisServer } from '@sluice/test-support/redis';
 import autocannon from 'autocannon';
@@ -29,15 +31,24 @@ import {
   REDIS_OPTIONS,
   WINDOW_SECONDS,
 } from './adapters-server.ts';
-import { cliArg } from './support/cli-arg.ts';
 
-const durationMs = Number(cliArg('--duration-ms')) || 1000;
+const { values: args } = parseArgs({
+  options: {
+    configs: { type: 'string' },
+    connections: { type: 'string' },
+    'duration-ms': { type: 'string' },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+});
+
+const durationMs = Number(args['duration-ms']) || 1000;
 const warmupMs = 1000;
-const connections = Number(cliArg('--connections')) || 50;
-const only = cliArg('--only');
+const connections = Number(args.connections) || 50;
+const only = args.only;
 /** `--configs bare,sluice-memory` measures only those (the targets that need others are skipped). */
-const configs = (cliArg('--configs')?.split(',') ?? CONFIGS) as ConfigName[];
-const rounds = Number(cliArg('--rounds')) || 5;
+const configs = (args.configs?.split(',') ?? CONFIGS) as ConfigName[];
+const rounds = Number(args.rounds) || 5;
 const PASS_LIMIT = 1_000_000_000;
 const OVER_LIMIT = 10;
 const SERVER = fileURLToPath(new URL('./adapters-server.ts', import.meta.url));

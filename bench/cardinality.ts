@@ -18,23 +18,32 @@
 //
 // Usage: node --import tsx bench/cardinality.ts [--sizes 1000x100,100x1000,10x10000]
 //        [--batch 100] [--concurrency 16]
+
 import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import { CardinalityLimiter, Quota, valueHash } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { fmt } from '@sluice/test-support/load';
 import { benchRedis } from '@sluice/test-support/redis';
 import type { Redis } from 'ioredis';
-import { cliArg } from './support/cli-arg.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    batch: { type: 'string' },
+    concurrency: { type: 'string' },
+    sizes: { type: 'string' },
+  },
+});
 
 const DESIGNS = ['sluice', 'sadd+scard', 'sadd+scard hashed'] as const;
 type Design = (typeof DESIGNS)[number];
 
-const sizes = (cliArg('--sizes') ?? '1000x100,100x1000,10x10000').split(',').map((s) => {
+const sizes = (args.sizes ?? '1000x100,100x1000,10x10000').split(',').map((s) => {
   const [scopes, values] = s.split('x').map(Number);
   return { scopes: scopes!, values: values! };
 });
-const batch = Number(cliArg('--batch') ?? 100);
-const concurrency = Number(cliArg('--concurrency') ?? 16);
+const batch = Number(args.batch ?? 100);
+const concurrency = Number(args.concurrency ?? 16);
 
 /** One call: a scope and a batch of its values. */
 interface Call {

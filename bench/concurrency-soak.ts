@@ -5,18 +5,27 @@
 // check held.
 // Usage: node --import tsx bench/concurrency-soak.ts [--kills 200] [--limit 4] [--lease-seconds 0.4] [--only redis|cluster]
 
+import { parseArgs } from 'node:util';
 import { ConcurrencyLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { fmt, percentile } from '@sluice/test-support/load';
 import { startFixture } from '@sluice/test-support/processes';
 import { startRedisCluster, startRedisServer } from '@sluice/test-support/redis';
 import { Cluster, Redis } from 'ioredis';
-import { cliArg } from './support/cli-arg.ts';
 
-const kills = Number(cliArg('--kills')) || 200;
-const limit = Number(cliArg('--limit')) || 4;
-const leaseSeconds = Number(cliArg('--lease-seconds')) || 0.4;
-const only = cliArg('--only');
+const { values: args } = parseArgs({
+  options: {
+    kills: { type: 'string' },
+    'lease-seconds': { type: 'string' },
+    limit: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+const kills = Number(args.kills) || 200;
+const limit = Number(args.limit) || 4;
+const leaseSeconds = Number(args['lease-seconds']) || 0.4;
+const only = args.only;
 
 console.log(
   `node ${process.version}; ${kills} holders SIGKILLed right after acquiring; limit ${limit}, leaseSeconds ${leaseSeconds}; ${limit + 1} children alive at once; each child waits up to lease + 1 s for a slot`,

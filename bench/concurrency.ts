@@ -4,16 +4,21 @@
 // Then the latency figures the tests only bound (waitSeconds, abort, hand-over), and a clock
 // skew check the peer cannot pass.
 // Usage: node --import tsx bench/concurrency.ts [--duration-ms 3000] [--rounds 3]
+
 import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import { ConcurrencyLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { closedLoop, fmt, type LoadResult, percentile } from '@sluice/test-support/load';
 import { benchRedis, redisCpuSeconds } from '@sluice/test-support/redis';
 import { Semaphore } from 'redis-semaphore';
-import { cliArg } from './support/cli-arg.ts';
 
-const durationMs = Number(cliArg('--duration-ms')) || 3000;
-const rounds = Number(cliArg('--rounds')) || 3;
+const { values: args } = parseArgs({
+  options: { 'duration-ms': { type: 'string' }, rounds: { type: 'string' } },
+});
+
+const durationMs = Number(args['duration-ms']) || 3000;
+const rounds = Number(args.rounds) || 3;
 const CONTENTION = [1, 16, 64];
 const CONTENDED_LIMIT = 4;
 const TARGET = 1.2;

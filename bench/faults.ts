@@ -4,6 +4,7 @@
 // line per figure and whether its bound held.
 // Usage: node --import tsx bench/faults.ts [--only hang,restart,flush,reshard,flood,hot,skew]
 
+import { parseArgs } from 'node:util';
 import { MemoryStore, type Project, Quotas } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import {
@@ -18,10 +19,11 @@ import {
 import { latencyQuantile } from '@sluice/test-support/load';
 import { startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
-import { cliArg } from './support/cli-arg.ts';
+
+const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 
 const TIMEOUT_MS = 100;
-const only = cliArg('--only')?.split(',');
+const only = args.only?.split(',');
 const scenario = (name: string) => only === undefined || only.includes(name);
 let missed = 0;
 

@@ -10,15 +10,20 @@
 // windows run in real time during the inserts (express-rate-limit keeps two windows).
 //
 // Usage: node --expose-gc --import tsx bench/memory-footprint.ts [--projects 1000000]
+
 import { execFileSync } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { MemoryStore, Quotas } from '@sluice/core';
 import { fmt } from '@sluice/test-support/load';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { cliArg } from './support/cli-arg.ts';
+
+const { values: args } = parseArgs({
+  options: { child: { type: 'string' }, projects: { type: 'string' } },
+});
 
 const WINDOW_SECONDS = 5;
 /** sluice's counters outlive their window by this grace (default 60 s; 1 s here, near the peers). */
@@ -182,8 +187,8 @@ async function parent(projects: number): Promise<void> {
   );
 }
 
-const projects = Number(cliArg('--projects')) || 1_000_000;
-const childAdapter = cliArg('--child') as Adapter | undefined;
+const projects = Number(args.projects) || 1_000_000;
+const childAdapter = args.child as Adapter | undefined;
 if (gc === undefined) {
   console.error('run with node --expose-gc');
   process.exit(1);

@@ -8,13 +8,23 @@
 //
 // Usage: node --import tsx bench/quotas-memory.ts [--reps 3] [--checks 200000]
 //   (one child: --child sluice|erl|rlm --mode pass|half)
+
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { MemoryStore, type Project, Quotas } from '@sluice/core';
 import { fmt } from '@sluice/test-support/load';
 import { MemoryStore as ErlMemoryStore } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { cliArg } from './support/cli-arg.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    checks: { type: 'string' },
+    child: { type: 'string' },
+    mode: { type: 'string' },
+    reps: { type: 'string' },
+  },
+});
 
 const CONCURRENCY = [1, 16, 64, 256] as const;
 const KEYS = 1000;
@@ -223,10 +233,10 @@ async function parent(reps: number, checks: number): Promise<void> {
   console.log(missed === 0 ? 'all targets held' : `${missed} target(s) missed`);
 }
 
-const childAdapter = cliArg('--child') as Adapter | undefined;
-const checks = Number(cliArg('--checks')) || 200_000;
+const childAdapter = args.child as Adapter | undefined;
+const checks = Number(args.checks) || 200_000;
 if (childAdapter !== undefined) {
-  await child(childAdapter, (cliArg('--mode') as Mode | undefined) ?? 'pass', checks);
+  await child(childAdapter, (args.mode as Mode | undefined) ?? 'pass', checks);
 } else {
-  await parent(Number(cliArg('--reps')) || 3, checks);
+  await parent(Number(args.reps) || 3, checks);
 }

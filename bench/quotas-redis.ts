@@ -12,9 +12,11 @@
 //
 // Usage: node --import tsx bench/quotas-redis.ts [--reps 3] [--checks 20000] [--only pass|half]
 //        [--concurrency 1,16,64,256]
+
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { organizationQuota, projectQuota, Quotas } from '@sluice/core';
 import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { fmt, percentile } from '@sluice/test-support/load';
@@ -22,7 +24,21 @@ import { benchRedis, redisCpuSeconds } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
-import { cliArg } from './support/cli-arg.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    adapter: { type: 'string' },
+    c: { type: 'string' },
+    checks: { type: 'string' },
+    child: { type: 'boolean' },
+    concurrency: { type: 'string' },
+    mode: { type: 'string' },
+    only: { type: 'string' },
+    reps: { type: 'string' },
+    run: { type: 'string' },
+    url: { type: 'string' },
+  },
+});
 
 const PROJECTS = 1000;
 const EXHAUSTED = 100;
@@ -144,13 +160,13 @@ async function closedLoop(check: Check, concurrency: number, checks: number, lat
 }
 
 async function child(): Promise<void> {
-  const adapter = cliArg('--adapter') as Adapter;
-  const mode = cliArg('--mode') as Mode;
-  const concurrency = Number(cliArg('--c'));
-  const checks = Number(cliArg('--checks'));
-  const url = cliArg('--url')!;
+  const adapter = args.adapter as Adapter;
+  const mode = args.mode as Mode;
+  const concurrency = Number(args.c);
+  const checks = Number(args.checks);
+  const url = args.url!;
   const admin = new Redis(url);
-  const check = await makeCheck(adapter, mode, url, cliArg('--run')!);
+  const check = await makeCheck(adapter, mode, url, args.run!);
   // Warm-up: JIT, connections, scripts loaded, every project's keys created.
   await closedLoop(check, concurrency, Math.max(2000, PROJECTS * 2), []);
   await admin.config('RESETSTAT');
@@ -208,11 +224,11 @@ const median = (values: number[]) =>
   );
 
 async function parent(): Promise<void> {
-  const reps = Number(cliArg('--reps')) || 3;
-  const checks = Number(cliArg('--checks')) || 20_000;
-  const only = cliArg('--only') as Mode | undefined;
+  const reps = Number(args.reps) || 3;
+  const checks = Number(args.checks) || 20_000;
+  const only = args.only as Mode | undefined;
   const modes: Mode[] = only ? [only] : ['pass', 'half'];
-  const levels = (cliArg('--concurrency') ?? '1,16,64,256').split(',').map(Number);
+  const levels = (args.concurrency ?? '1,16,64,256').split(',').map(Number);
   const redis = await benchRedis({});
   console.log(
     `node ${process.version}, redis-server ${redis.version}, ${cpus().length} cores, load average ${loadavg()
@@ -302,5 +318,5 @@ async function parent(): Promise<void> {
   );
 }
 
-if (process.argv.includes('--child')) await child();
+if (args.child) await child();
 else await parent();

@@ -4,18 +4,26 @@
 // [--only memory|redis] [--clients ioredis,node-redis] (the Redis clients sluice runs on; default
 // ioredis; with both, their ratio is printed).
 
+import { parseArgs } from 'node:util';
 import { MemoryStore, organizationQuota, projectQuota, Quotas, type Store } from '@sluice/core';
 import { nodeRedisClient, RedisStore } from '@sluice/core/redis';
 import { closedLoop, fmt, type LoadResult } from '@sluice/test-support/load';
 import { benchRedis, redisCpuSeconds } from '@sluice/test-support/redis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
-import { cliArg } from './support/cli-arg.ts';
 
-const durationMs = Number(cliArg('--duration-ms')) || 3000;
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string' },
+    'duration-ms': { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+const durationMs = Number(args['duration-ms']) || 3000;
 /** `--only redis` or `--only memory` runs half of the table. */
-const only = cliArg('--only');
-const clients = (cliArg('--clients') ?? 'ioredis').split(',');
+const only = args.only;
+const clients = (args.clients ?? 'ioredis').split(',');
 for (const name of clients) {
   if (name !== 'ioredis' && name !== 'node-redis') {
     console.error(`--clients: expected ioredis and/or node-redis, got ${name}`);
