@@ -2,10 +2,10 @@
 // endpoint on each framework: a burst over a 4-second error quota has exactly the quota accepted;
 // the SDK reads the 429's X-Sentry-Rate-Limits through CORS, sends no error until the retry time
 // (while feedback still goes out), and sends errors again after it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { type Browser, launch, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectStats } from '../../examples/store-endpoint/src/ingest-log.js';
@@ -42,6 +42,7 @@ const PROJECTS = [0, 1, 2, 3].map((phase) => ({
   ],
 }));
 
+const tempDir = useTempDirs('sluice-browser-');
 let browser: Browser;
 let pageServer: PageServer;
 
@@ -65,7 +66,7 @@ describe.each(['express', 'koa', 'fastify'] as const)(
     let sent: SentRequest[] = [];
 
     beforeAll(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-browser-'));
+      const dir = tempDir();
       const configPath = join(dir, 'sluice.config.json');
       writeFileSync(configPath, JSON.stringify({ projects: PROJECTS }));
       endpoint = await start({

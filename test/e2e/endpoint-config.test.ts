@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../examples/store-endpoint/src/config.js';
 
@@ -21,6 +21,7 @@ const project = (quota: object) => ({
 });
 
 describe('the store endpoint configuration', () => {
+  const tempDir = useTempDirs('sluice-config-');
   it('defaults a quota without scope to the organization, and scopeId by scope', () => {
     const config = parseConfig({
       projects: [
@@ -58,7 +59,7 @@ describe('the store endpoint configuration', () => {
     ],
     [{ projects: {} }, 'projects'],
   ])('a bad field stops the service with its path (%#)', async (config, path) => {
-    const file = join(mkdtempSync(join(tmpdir(), 'sluice-config-')), 'sluice.config.json');
+    const file = join(tempDir(), 'sluice.config.json');
     writeFileSync(file, JSON.stringify(config));
     const error = (await run(process.execPath, [main], {
       env: { ...process.env, SLUICE_CONFIG: file, PORT: '0' },

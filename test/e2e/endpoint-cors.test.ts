@@ -1,9 +1,9 @@
 // The example endpoint as a browser meets it: CORS on every answer (preflight, 200, 429, 400,
 // 401, 403) through each framework's own CORS middleware, span containers counted by
 // item_count, and the same routes in any letter case with or without the trailing slash.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORS_POLICY } from '../../examples/store-endpoint/src/cors-policy.js';
 import type { ProjectStats } from '../../examples/store-endpoint/src/ingest-log.js';
@@ -15,8 +15,10 @@ const ERROR_LIMIT = 2;
 const SPAN_LIMIT = 3;
 const PAGE_ORIGIN = 'http://page.example.test:8080';
 
+const tempDir = useTempDirs('sluice-cors-');
+
 function writeConfig(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-cors-')), 'sluice.config.json');
+  const path = join(tempDir(), 'sluice.config.json');
   const quota = (id: string, category: string, limit: number) => ({
     id,
     scope: 'project',
@@ -72,7 +74,7 @@ describe.each(['express', 'koa', 'fastify'] as const)('the example endpoint on %
       framework,
       port: 0,
       configPath: writeConfig(),
-      output: join(mkdtempSync(join(tmpdir(), 'sluice-cors-')), 'accepted.jsonl'),
+      output: join(tempDir(), 'accepted.jsonl'),
     }));
   });
   afterAll(() => close?.());

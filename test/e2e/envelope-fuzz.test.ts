@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../examples/store-endpoint/src/envelope.js';
@@ -75,9 +75,10 @@ describe('envelope parsing', () => {
 describe.each(['fastify', 'express', 'koa'] as const)(
   'malformed bodies against the endpoint on %s',
   (framework) => {
+    const tempDir = useTempDirs('sluice-fuzz-');
     let endpoint: { url: string; close(): Promise<void> };
     beforeAll(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-fuzz-'));
+      const dir = tempDir();
       const configPath = join(dir, 'sluice.config.json');
       writeFileSync(
         configPath,

@@ -2,6 +2,7 @@ import { exec } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,6 +20,7 @@ function readmeCommands(): { main: string; test: string } {
 }
 
 describe('the README', () => {
+  const tempDir = useTempDirs('sluice-readme-');
   it('gives the main command and the test command on its first screen', () => {
     const readme = readFileSync(`${root}/README.md`, 'utf8');
     const firstScreen = readme.split('\n').slice(0, 20).join('\n');
@@ -30,7 +32,10 @@ describe('the README', () => {
   });
 
   it('its main command runs as written: the endpoint, the real SDK, the burst over quota', async () => {
-    const { stdout } = await run(readmeCommands().main, { cwd: root, timeout: 120_000 });
+    // The demo keeps its config and accepted data in a temporary folder for the user to read;
+    // here that folder is made inside one the test removes.
+    const env = { ...process.env, TMPDIR: tempDir() };
+    const { stdout } = await run(readmeCommands().main, { cwd: root, env, timeout: 120_000 });
     expect(stdout).toMatch(/@sentry\/node\s+error\s+\d+\s+\d+\s+project_quota=\d+/);
     expect(stdout).toMatch(
       /429, Retry-After: \d+, X-Sentry-Rate-Limits: \d+:error:project:project_quota/,

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type AppProcess, startEndpoint } from '@sluice/test-support/processes';
+import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -23,11 +23,13 @@ interface Sent {
   rateLimits: string | null;
 }
 
+const tempDir = useTempDirs('sluice-e2e-');
+
 /** Fresh ids per endpoint, so runs sharing the test Redis never share counters. */
 let nextId = Math.floor(Math.random() * 1e9);
 
 function writeConfig(projectId: number, errorLimit: number | null): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-e2e-')), 'sluice.config.json');
+  const path = join(tempDir(), 'sluice.config.json');
   const quotas =
     errorLimit === null
       ? []

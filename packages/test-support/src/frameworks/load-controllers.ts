@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,13 @@ let loaded: Promise<Controllers> | undefined;
 
 /**
  * `controllers.ts` compiled by TypeScript (target ES2022, where TC39 decorators are lowered by
- * tsc exactly as in an app's build) and imported.
+ * tsc exactly as in an app's build) and imported from a temporary file, removed once imported.
+ *
+ * @example
+ * ```ts
+ * const { koaController } = await loadControllers();
+ * const controller = koaController(quota, limiter, {}, respond);
+ * ```
  */
 export function loadControllers(): Promise<Controllers> {
   loaded ??= (async () => {
@@ -21,9 +27,15 @@ export function loadControllers(): Promise<Controllers> {
     });
     if (diagnostics?.length)
       throw new Error(ts.formatDiagnostics(diagnostics, ts.createCompilerHost({})));
-    const file = join(tmpdir(), `sluice-controllers-${process.pid}-${Date.now()}.mjs`);
-    await writeFile(file, outputText);
-    return (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Controllers;
+    // Node imports a module from a file; once imported, the file is no longer needed.
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-controllers-'));
+    try {
+      const file = join(dir, 'controllers.mjs');
+      await writeFile(file, outputText);
+      return (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Controllers;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   })();
   return loaded;
 }
