@@ -5,11 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProjectStats } from '@sluice/example-store-endpoint/ingest-log';
+import { start } from '@sluice/example-store-endpoint/main';
 import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { type Browser, launch, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProjectStats } from '../../examples/store-endpoint/src/ingest-log.js';
-import { start } from '../../examples/store-endpoint/src/main.js';
 import { CHROMIUM_ARGS, chromiumPath } from './chromium.js';
 import { answered, recordRequests, type SentRequest } from './network-log.js';
 import { type PageServer, startPageServer } from './page-server.js';

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parseConfig } from '@sluice/example-store-endpoint/config';
+import { builtExample } from '@sluice/test-support/processes';
 import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../examples/store-endpoint/src/config.js';
 
 const run = promisify(execFile);
-const main = fileURLToPath(new URL('../../examples/store-endpoint/dist/main.js', import.meta.url));
+const main = builtExample('main.js');
 const project = (quota: object) => ({
   projects: [
     {

@@ -3,11 +3,11 @@
 // item_count, and the same routes in any letter case with or without the trailing slash.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CORS_POLICY } from '@sluice/example-store-endpoint/cors-policy';
+import type { ProjectStats } from '@sluice/example-store-endpoint/ingest-log';
+import { start } from '@sluice/example-store-endpoint/main';
 import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORS_POLICY } from '../../examples/store-endpoint/src/cors-policy.js';
-import type { ProjectStats } from '../../examples/store-endpoint/src/ingest-log.js';
-import { start } from '../../examples/store-endpoint/src/main.js';
 
 const KEY = 'c0a1b2c3d4e5f60718293a4b5c6d7e8f';
 const PROJECT = 42;

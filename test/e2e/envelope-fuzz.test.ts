@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parseEnvelope } from '@sluice/example-store-endpoint/envelope';
+import { start } from '@sluice/example-store-endpoint/main';
 import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../examples/store-endpoint/src/envelope.js';
-import { start } from '../../examples/store-endpoint/src/main.js';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const CASES = 1000;

@@ -1,18 +1,15 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type AppProcess, startEndpoint } from '@sluice/test-support/processes';
+import { type AppProcess, builtExample, startEndpoint } from '@sluice/test-support/processes';
 import { useTempDirs } from '@sluice/test-support/temp-dirs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const run = promisify(execFile);
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const N = 5;
-const sdkClient = fileURLToPath(
-  new URL('../../examples/store-endpoint/dist/sdk-client.js', import.meta.url),
-);
+const sdkClient = builtExample('sdk-client.js');
 
 interface Sent {
   startedAt: number;

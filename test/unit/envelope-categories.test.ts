@@ -1,7 +1,8 @@
 // The example endpoint's item-type lookup is a Map: an item type named after an
 // Object.prototype property gets the `default` category, a string, like any unknown type.
+
+import { categoryOf } from '@sluice/example-store-endpoint/categories';
 import { describe, expect, it } from 'vitest';
-import { categoryOf } from '../../examples/store-endpoint/src/categories.js';
 
 describe('categoryOf', () => {
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { builtExample } from './built-example.js';
 import { fixture } from './child.js';
 
 /** An app running in its own Node process, listening on a loopback port. */
@@ -25,12 +24,8 @@ export function startApp(name: string, env: Record<string, string>): Promise<App
  * port with `framework` and `env`, as a user runs it.
  */
 export function startEndpoint(framework: string, env: Record<string, string>): Promise<AppProcess> {
-  const example = createRequire(import.meta.url).resolve(
-    '@sluice/example-store-endpoint/package.json',
-  );
-  const main = join(dirname(example), 'dist', 'main.js');
   return startListening(
-    [main, '--framework', framework],
+    [builtExample('main.js'), '--framework', framework],
     { PORT: '0', ...env },
     /on http:\/\/127\.0\.0\.1:(\d+)/,
   );

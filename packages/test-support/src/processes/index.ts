@@ -11,6 +11,7 @@
  * ```
  */
 export { type AppProcess, startApp, startEndpoint } from './app-process.js';
+export { builtExample } from './built-example.js';
 export { type ChildRun, CORE_FROM_SOURCES, fixture, runChild } from './child.js';
 export { type Fixture, startFixture } from './fixture-process.js';
 export { until } from './until.js';
