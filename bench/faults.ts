@@ -1,5 +1,5 @@
 // Reliability under faults and load at full size, with the tight figures: each scenario of
-// test/support/fault-scenarios.ts (private redis-server or Cluster, the fault app in its own
+// @sluice/test-support/faults (private redis-server or Cluster, the fault app in its own
 // process, a steady load from this one) at the sizes issue 7 names. Prints one `name=value`
 // line per figure and whether its bound held.
 // Usage: node --import tsx bench/faults.ts [--only hang,restart,flush,reshard,flood,hot,skew]

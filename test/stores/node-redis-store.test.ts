@@ -11,7 +11,7 @@ import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 // The engines' contract and model suites run on node-redis through the `node-redis` and
-// `node-redis-cluster` store kinds (test/support/stores.ts); this file covers what is particular
+// `node-redis-cluster` store kinds (@sluice/test-support/stores); this file covers what is particular
 // to the adapter.
 
 const project: Project = { id: 1, organizationId: 1 };
