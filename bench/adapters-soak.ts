@@ -8,15 +8,9 @@
 import { parseArgs } from 'node:util';
 import { ConcurrencyLimiter } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
-import {
-  checkFuzzedRequest,
-  FRAMEWORKS,
-  fuzzedRequest,
-  fuzzOptions,
-  mixedRun,
-  PROJECTS,
-  resolveProject,
-} from '@sluice/test-support/frameworks';
+import { FRAMEWORKS, mixedRun } from '@sluice/test-support/frameworks';
+import { checkFuzzedRequest, fuzzedRequest, fuzzOptions } from '@sluice/test-support/fuzz';
+import { PROJECTS, resolveProject } from '@sluice/test-support/projects';
 import { startRedisServer } from '@sluice/test-support/redis';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';

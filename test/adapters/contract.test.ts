@@ -2,20 +2,19 @@
 // through one tiny harness each. Memory stores with a frozen clock: windows never roll mid-test,
 // so every Retry-After is known exactly.
 import { ConcurrencyLimiter, InvalidConfiguration, type SluiceOptions } from '@sluice/core';
+import { type RecordedEvent, recordEvents } from '@sluice/test-support/events';
 import type { AppSpec, HandlerReply, TestApp, TestResponse } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
   countingStore,
-  FRAMEWORKS,
   frozenStore,
   hourly,
   NOW_MS,
   PROJECTS,
-  type RecordedEvent,
-  recordEvents,
   resolveProject,
   secondsToNextWindow,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import {
   retryAfterMs,
   sdkRateLimits,

@@ -3,19 +3,21 @@
 // sluice's own 429, 400, 401, 403 and 503 included, keeps what the middleware set, and
 // `Access-Control-Expose-Headers` holds the app's names and sluice's, each once.
 import { MemoryStore, type Store, StoreUnavailableError } from '@sluice/core';
+import { recordEvents } from '@sluice/test-support/events';
 import {
   APP_EXPOSED_HEADER,
-  countingStore,
   FRAMEWORKS,
-  frozenStore,
-  hourly,
-  PROJECTS,
-  recordEvents,
-  resolveProject,
-  sentryAuth,
   type TestApp,
   type TestResponse,
 } from '@sluice/test-support/frameworks';
+import {
+  countingStore,
+  frozenStore,
+  hourly,
+  PROJECTS,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/projects';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const ORIGIN = 'http://page.example.test:8080';

@@ -3,17 +3,17 @@
 // `windows` option and route-level shadow mode, Sentry's ingest paths in any spelling, and
 // the two meanings of a limit of 0.
 import { MemoryStore, projectQuota, Quota, type QuotaConfig, Quotas } from '@sluice/core';
+import { recordEvents } from '@sluice/test-support/events';
 import type { AppSpec, TestApp, TestResponse } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
   countingStore,
-  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
-  recordEvents,
   resolveProject,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import { strictRateLimits } from '@sluice/test-support/sentry-rate-limits';
 import { afterEach, describe, expect, it } from 'vitest';
 

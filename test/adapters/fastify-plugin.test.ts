@@ -2,14 +2,14 @@
 // encapsulation. The contract itself runs on Fastify in contract.test.ts.
 import { InvalidConfiguration } from '@sluice/core';
 import { sluicePlugin } from '@sluice/fastify';
+import { recordEvents } from '@sluice/test-support/events';
 import {
   frozenStore,
   hourly,
   PROJECTS,
-  recordEvents,
   resolveProject,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 

@@ -4,17 +4,16 @@
 // `bench/adapters-soak.ts` runs 10,000. Then request values (category, quantity, window prefix,
 // concurrency key) pushed into every header sluice writes.
 
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
   checkFuzzedRequest,
   checkValueRequest,
-  countingStore,
-  FRAMEWORKS,
-  frozenStore,
   fuzzedRequest,
   fuzzOptions,
   valueOptions,
   valueRequest,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/fuzz';
+import { countingStore, frozenStore } from '@sluice/test-support/projects';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

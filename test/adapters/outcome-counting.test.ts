@@ -4,16 +4,16 @@
 // framework, on memory and on Redis; the counts are read back through `Quotas.getUsage`.
 import { request } from 'node:http';
 import { type Project, Quotas, type Store } from '@sluice/core';
+import { recordEvents } from '@sluice/test-support/events';
 import type { AppSpec, TestApp } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
-  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
-  recordEvents,
   resolveProject,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import { useStore } from '@sluice/test-support/stores';
 import { afterEach, describe, expect, it } from 'vitest';
 

@@ -3,16 +3,16 @@
 // throws or answers nonsense still giving a well-formed 429, never a 500 or an unhandled
 // rejection. On every framework.
 import { InvalidConfiguration, type Refusal } from '@sluice/core';
+import { recordEvents } from '@sluice/test-support/events';
 import type { AppSpec, TestApp, TestResponse } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
-  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
-  recordEvents,
   resolveProject,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const auth = sentryAuth(PROJECTS.one.key);

@@ -3,18 +3,17 @@
 // the app is built, and per-request configuration that is wrong answers 500 with a
 // `config_error` event, on every framework.
 import { InvalidConfiguration, Quota, type SluiceOptions } from '@sluice/core';
+import { type RecordedEvent, recordEvents } from '@sluice/test-support/events';
 import type { AppSpec, TestApp, TestResponse } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
   countingStore,
-  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
-  type RecordedEvent,
-  recordEvents,
   resolveProject,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const { one, other } = PROJECTS;

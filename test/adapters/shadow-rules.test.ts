@@ -2,16 +2,16 @@
 // `concurrency` option watches a new rule next to enforced ones: it never refuses, events say
 // what it would have refused, and the IETF headers do not list it. On every framework.
 import { ConcurrencyLimiter, Quota } from '@sluice/core';
+import { recordEvents } from '@sluice/test-support/events';
 import type { TestApp } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
 import {
-  FRAMEWORKS,
   frozenStore,
   hourly,
   PROJECTS,
-  recordEvents,
   resolveProject,
   sentryAuth,
-} from '@sluice/test-support/frameworks';
+} from '@sluice/test-support/projects';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const auth = sentryAuth(PROJECTS.one.key);

@@ -3,7 +3,8 @@
 // 2,000 mixed requests over real sockets per framework, on Redis, leave no slot held.
 // `bench/adapters-soak.ts` runs 10,000.
 import { ConcurrencyLimiter } from '@sluice/core';
-import { FRAMEWORKS, mixedRun, PROJECTS, resolveProject } from '@sluice/test-support/frameworks';
+import { FRAMEWORKS, mixedRun } from '@sluice/test-support/frameworks';
+import { PROJECTS, resolveProject } from '@sluice/test-support/projects';
 import { useStore } from '@sluice/test-support/stores';
 import { describe, expect, it } from 'vitest';
 

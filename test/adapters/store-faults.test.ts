@@ -3,13 +3,9 @@
 // rejection cache on a private Redis: a flood of over-quota requests sends about one EVALSHA a second.
 import { type Project, StoreUnavailableError } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
-import {
-  FRAMEWORKS,
-  PROJECTS,
-  recordEvents,
-  resolveProject,
-  sentryAuth,
-} from '@sluice/test-support/frameworks';
+import { recordEvents } from '@sluice/test-support/events';
+import { FRAMEWORKS } from '@sluice/test-support/frameworks';
+import { PROJECTS, resolveProject, sentryAuth } from '@sluice/test-support/projects';
 import { freePort, type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConcurrencyLimiter, isStoreUnavailable } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { sluice } from '@sluice/express';
-import { PROJECTS, resolveProject, sentryAuth } from '@sluice/test-support/frameworks';
+import { PROJECTS, resolveProject, sentryAuth } from '@sluice/test-support/projects';
 import { type RedisServer, startRedisServer } from '@sluice/test-support/redis';
 import express from 'express';
 import { Redis } from 'ioredis';

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
 
 type Controllers = typeof import('./controllers.js');
 
@@ -20,6 +19,8 @@ let loaded: Promise<Controllers> | undefined;
  */
 export function loadControllers(): Promise<Controllers> {
   loaded ??= (async () => {
+    // TypeScript is loaded only by the suites that build an app: it is large to import.
+    const { default: ts } = await import('typescript');
     const source = await readFile(new URL('./controllers.ts', import.meta.url), 'utf8');
     const { outputText, diagnostics } = ts.transpileModule(source, {
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
