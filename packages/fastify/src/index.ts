@@ -29,7 +29,8 @@ declare module 'fastify' {
  * ```
  */
 export interface SluiceHook {
-  (request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  /** A Fastify hook in callback style: `done()` when the request goes on; a refusal is sent instead. */
+  (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void;
   /** `event_received`, `event_accepted`, `event_dropped` and `store_error`, shared by every stage. */
   readonly events: HttpLimiter['events'];
   /** The framework-neutral limiter this hook wraps. */
@@ -137,9 +138,10 @@ export const sluicePlugin = fp<SluicePluginOptions>(
     });
     // The not-found handler is no route (onRoute never sees it) but runs the context's hooks.
     if (notFound) {
-      fastify.addHook(hook, async (request, reply) =>
-        request.is404 ? root(request, reply) : undefined,
-      );
+      fastify.addHook(hook, (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        if (request.is404) root(request, reply, done);
+        else done();
+      });
     }
   }) satisfies FastifyPluginAsync<SluicePluginOptions>,
   { fastify: '5.x', name: '@sluice/fastify' },
@@ -151,8 +153,21 @@ const HOOKS = ['onRequest', 'preValidation', 'preHandler'];
 const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 function sluiceHook(limiter: HttpLimiter): SluiceHook {
-  const hook = async (request: FastifyRequest, reply: FastifyReply) =>
-    carryOut(await limiter.decide(toHttpRequest(request), request.raw), request, reply);
+  // Callback style, not async: an async hook that sends a refusal must resolve to `reply`, a
+  // thenable that Fastify then waits on until the response ends (about 20 us of CPU a refusal).
+  // Here a refusal is sent and `done` is never called, as Fastify's hooks guide says.
+  const hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    limiter.decide(toHttpRequest(request), request.raw).then((decision) => {
+      let sent: FastifyReply | undefined;
+      try {
+        sent = carryOut(decision, request, reply);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (sent === undefined) done();
+    }, done);
+  };
   return Object.assign(hook, {
     events: limiter.events,
     limiter,
