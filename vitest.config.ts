@@ -18,7 +18,14 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'stores', include: ['test/stores/**/*.test.ts'] } },
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Core's white-box tests of its own internals live beside it, in packages/core/test.
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'packages/core/test/**/*.test.ts'],
+        },
+      },
       { extends: true, test: { name: 'packaging', include: ['test/packaging/**/*.test.ts'] } },
       // Tests that stop, kill, flush or flood Redis run one file at a time, each on its own server.
       {

@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { type Project, type QuotaConfig, Quotas } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { Cluster, Redis } from 'ioredis';
@@ -10,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // The operators' CLI, run as the real binary (the `bin` of @sluice/core, built) against the
 // real Redis and Cluster the test run started, on counters a real `Quotas` engine wrote.
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const core = `${root}packages/core/`;
+const require = createRequire(import.meta.url);
+/** @sluice/core's folder, found by name as an app finds it. */
+const core = `${dirname(require.resolve('@sluice/core/package.json'))}/`;
 const bin = `${core}${(JSON.parse(readFileSync(`${core}package.json`, 'utf8')) as { bin: { sluice: string } }).bin.sluice}`;
 
 interface Run {
@@ -59,7 +61,7 @@ let sequence = 0;
 
 beforeAll(() => {
   // The binary runs from dist: build core so it is the code under test, not a stale build.
-  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-b', core], {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', core], {
     stdio: 'inherit',
   });
 }, 120_000);

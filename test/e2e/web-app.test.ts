@@ -1,36 +1,31 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Smoke test of examples/web-app, run as a user runs it (`npm run web-app -- --framework X`,
 // the built example in its own process): sluice over the whole app, on one route, and by the
 // quota() decorator on a class-based controller, on Express, Koa and Fastify.
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const require = createRequire(import.meta.url);
+/** The example's folder, found by its package name. */
+const example = dirname(require.resolve('@sluice/example-web-app/package.json'));
 
 beforeAll(() => {
-  execFileSync(
-    process.execPath,
-    [`${root}node_modules/typescript/bin/tsc`, '-b', `${root}examples/web-app`],
-    {
-      stdio: 'inherit',
-    },
-  );
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', example], {
+    stdio: 'inherit',
+  });
 }, 120_000);
 
 describe.each(['express', 'koa', 'fastify'] as const)('examples/web-app on %s', (framework) => {
   let app: ChildProcess;
   let url: string;
   beforeAll(async () => {
-    app = spawn(
-      process.execPath,
-      [`${root}examples/web-app/dist/main.js`, '--framework', framework],
-      {
-        env: { ...process.env, PORT: '0' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    app = spawn(process.execPath, [`${example}/dist/main.js`, '--framework', framework], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     // Keep reading stdout to the end (breaking out of it would close the pipe under the app).
     let out = '';
     url = await new Promise<string>((resolve, reject) => {

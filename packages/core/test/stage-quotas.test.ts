@@ -1,6 +1,6 @@
 import { MemoryStore, type Project, type QuotaConfig, type SluiceRequest } from '@sluice/core';
 import { describe, expect, it } from 'vitest';
-import { StageQuotas } from '../../packages/core/src/http/stage-quotas.js';
+import { StageQuotas } from '../src/http/stage-quotas.js';
 
 const project: Project = { id: 1, organizationId: 7 };
 const quota: QuotaConfig = {
