@@ -2,7 +2,7 @@ import { InvalidConfiguration, StoreUnavailableError } from '../errors.js';
 import type { Quota } from '../sliding-window/quota.js';
 import { timestampMs } from '../sliding-window/requests.js';
 import { hashTag } from '../store/key-parts.js';
-import { type Store, storeOption } from '../store/store.js';
+import { onlyAStore, type Store, storeOption } from '../store/store.js';
 import {
   type CardinalityMode,
   type CardinalityReply,
@@ -73,14 +73,7 @@ export class CardinalityLimiter {
 
   constructor(store: Store, ...unexpected: never[]) {
     this.store = storeOption('store', store);
-    // It has no options: one passed anyway (a prefix, say) must not be silently ignored.
-    if (unexpected.length > 0) {
-      throw new InvalidConfiguration(
-        'options',
-        unexpected[0],
-        `nothing: CardinalityLimiter takes only a store (the store holds the prefix)`,
-      );
-    }
+    onlyAStore('CardinalityLimiter', unexpected);
   }
 
   /**

@@ -52,20 +52,15 @@ export interface CounterReport {
  * for (const w of report.windows) console.log(w.quota, w.net);
  * ```
  */
-export async function readCounters(
+export function readCounters(
   redis: RedisConnection,
   target: CounterTarget,
 ): Promise<CounterReport> {
-  const names = await findCounterNames(redis, target);
-  const timeMs = await serverTime(redis);
-  const windows = await Promise.all(
-    groupWindows(names).map(async (keys) => {
-      const values = await Promise.all(keys.map((k) => redis.client.get(k.key)));
-      const ttls = await Promise.all(keys.map((k) => redis.client.pttl(k.key)));
-      return toWindow(keys, values, ttls, timeMs);
-    }),
-  );
-  return { timeMs, windows: windows.filter((w) => w !== undefined).sort(byWindow) };
+  return eachWindow(redis, target, async (keys) => {
+    const values = await Promise.all(keys.map((k) => redis.client.get(k.key)));
+    const ttls = await Promise.all(keys.map((k) => redis.client.pttl(k.key)));
+    return { values, ttls };
+  });
 }
 
 /**
@@ -79,24 +74,40 @@ export async function readCounters(
  * console.log(`${report.windows.length} windows cleared`);
  * ```
  */
-export async function deleteCounters(
+export function deleteCounters(
   redis: RedisConnection,
   target: CounterTarget,
+): Promise<CounterReport> {
+  return eachWindow(redis, target, async (keys) => {
+    let transaction = redis.client.multi();
+    for (const k of keys) transaction = transaction.get(k.key).pttl(k.key);
+    const replies = await transaction.del(...keys.map((k) => k.key)).exec();
+    if (replies === null) throw new Error('Redis aborted the reset transaction');
+    const results = replies.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    return {
+      values: keys.map((_, i) => countOf(results[2 * i])),
+      ttls: keys.map((_, i) => ttlOf(results[2 * i + 1])),
+    };
+  });
+}
+
+/**
+ * Finds `target`'s counters, reads Redis's time, and gives each window's keys to `visit`, which
+ * reads (or reads and deletes) their values and TTLs: the report, sorted.
+ */
+async function eachWindow(
+  redis: RedisConnection,
+  target: CounterTarget,
+  visit: (keys: CounterName[]) => Promise<{ values: Array<string | null>; ttls: number[] }>,
 ): Promise<CounterReport> {
   const names = await findCounterNames(redis, target);
   const timeMs = await serverTime(redis);
   const windows = await Promise.all(
     groupWindows(names).map(async (keys) => {
-      let transaction = redis.client.multi();
-      for (const k of keys) transaction = transaction.get(k.key).pttl(k.key);
-      const replies = await transaction.del(...keys.map((k) => k.key)).exec();
-      if (replies === null) throw new Error('Redis aborted the reset transaction');
-      const results = replies.map(([error, value]) => {
-        if (error) throw error;
-        return value;
-      });
-      const values = keys.map((_, i) => countOf(results[2 * i]));
-      const ttls = keys.map((_, i) => ttlOf(results[2 * i + 1]));
+      const { values, ttls } = await visit(keys);
       return toWindow(keys, values, ttls, timeMs);
     }),
   );

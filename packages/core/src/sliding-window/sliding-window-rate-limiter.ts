@@ -1,5 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
-import { type Store, storeOption } from '../store/store.js';
+import { onlyAStore, type Store, storeOption } from '../store/store.js';
 import { planCalls, windowKey } from './call-plan.js';
 import type { Quota } from './quota.js';
 import {
@@ -39,14 +39,7 @@ export class SlidingWindowRateLimiter {
 
   constructor(store: Store, ...unexpected: never[]) {
     this.store = storeOption('store', store);
-    // It has no options: one passed anyway (a prefix, say) must not be silently ignored.
-    if (unexpected.length > 0) {
-      throw new InvalidConfiguration(
-        'options',
-        unexpected[0],
-        `nothing: SlidingWindowRateLimiter takes only a store (the store holds the prefix)`,
-      );
-    }
+    onlyAStore('SlidingWindowRateLimiter', unexpected);
   }
 
   /**

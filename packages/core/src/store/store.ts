@@ -87,3 +87,22 @@ export function storeOption(option: string, value: unknown): Store {
   }
   return store as Store;
 }
+
+/**
+ * Throws {@link InvalidConfiguration} when an engine that takes only a store was given more
+ * (an options object, say): a prefix passed there must not be silently ignored.
+ *
+ * @example
+ * ```ts
+ * constructor(store: Store, ...unexpected: never[]) { onlyAStore('SlidingWindowRateLimiter', unexpected); }
+ * ```
+ */
+export function onlyAStore(engine: string, unexpected: readonly unknown[]): void {
+  if (unexpected.length > 0) {
+    throw new InvalidConfiguration(
+      'options',
+      unexpected[0],
+      `nothing: ${engine} takes only a store (the store holds the prefix)`,
+    );
+  }
+}
