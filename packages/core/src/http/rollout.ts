@@ -1,3 +1,4 @@
+import { valueHash } from '../cardinality/value-hash.js';
 import { InvalidConfiguration } from '../errors.js';
 import type { Project } from '../quotas/quota-config.js';
 
@@ -30,9 +31,8 @@ export function enforcePredicate(
 }
 
 /**
- * Where `project` stands in every gradual rollout, from 0 to 2^32 - 1: FNV-1a over its
- * organization and id, then MurmurHash3's finalizer so that ids that differ by one character
- * land far apart.
+ * Where `project` stands in every gradual rollout, from 0 to 2^32 - 1: the low 32 bits of the
+ * well-mixed hash the cardinality limiter keeps values by, over its organization and id.
  *
  * @example
  * ```ts
@@ -40,16 +40,5 @@ export function enforcePredicate(
  * ```
  */
 export function rolloutPlace(project: Project): number {
-  const text = `${project.organizationId}\u0000${project.id}`;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return valueHash(`${project.organizationId}\u0000${project.id}`) % 2 ** 32;
 }
