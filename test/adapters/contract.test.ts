@@ -448,9 +448,11 @@ describe.each(FRAMEWORKS)('adapter contract: $name', (framework) => {
       windowSeconds: 3600,
       reasonCode: 'decorated',
     };
+    const ran: string[] = [];
     const { app, events } = await build({
       options: { store: frozenStore(), resolveProject, quotas: [hourly(100)] },
       decorated: { quotas: [decoratedQuota] },
+      ran: (via) => ran.push(via),
     });
     const first = await app.request({ path: '/api/1/decorated/', headers: auth });
     expect(first.status).toBe(200);
@@ -461,6 +463,9 @@ describe.each(FRAMEWORKS)('adapter contract: $name', (framework) => {
     expect(refused.headers['x-sentry-rate-limit-reason']).toBe('decorated');
     expect(JSON.parse(refused.body)).toEqual({ error: RATE_LIMITED, error_name: 'rate_limit' });
     expect(names(events.take())).toEqual(['event_received', 'event_accepted', 'event_dropped']);
+    // The refused request never reached the method (Fastify's once did, after the 429).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ran).toEqual(['controller']);
     // Alone, the decorated method identifies the request itself.
     expect((await app.request({ path: '/solo/api/2/decorated/' })).status).toBe(401);
     const alone = await app.request({

@@ -26,6 +26,7 @@ export function expressFramework(
       const limiter = sluice(spec.options);
       const stage = limiter.route(spec.route ?? {});
       const respond = (req: Request, res: Response, via: string) => {
+        spec.ran?.(via);
         res.json(handlerReply(req.ip ?? '', via, req.sluice));
       };
       const controller = expressController(quota, limiter, spec.decorated ?? {}, respond);

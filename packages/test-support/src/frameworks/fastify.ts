@@ -30,8 +30,10 @@ export function fastifyFramework(name: string): Framework {
         ...spec.options,
         ...(spec.parseBody ? { hook: 'preHandler' as const } : {}),
       });
-      const respond = (request: FastifyRequest, via: string) =>
-        handlerReply(request.ip, via, request.sluice);
+      const respond = (request: FastifyRequest, via: string) => {
+        spec.ran?.(via);
+        return handlerReply(request.ip, via, request.sluice);
+      };
       const controller = fastifyController(quota, () => app.sluice, spec.decorated ?? {}, respond);
       const ok = async (request: FastifyRequest) => respond(request, 'handler');
       const decorated = (request: FastifyRequest, reply: FastifyReply) =>

@@ -27,6 +27,7 @@ export function koaFramework(name: string, KoaClass: typeof Koa): Framework {
       const limiter = sluice(spec.options);
       const stage = limiter.route(spec.route ?? {});
       const respond = (ctx: Context, via: string) => {
+        spec.ran?.(via);
         ctx.body = handlerReply(ctx.ip, via, ctx.state.sluice);
       };
       const controller = koaController(quota, limiter, spec.decorated ?? {}, respond);

@@ -32,6 +32,8 @@ export interface AppSpec {
    * sluice, as the README says: any origin, exposing {@link APP_EXPOSED_HEADER}.
    */
   readonly cors?: boolean;
+  /** Called each time a route handler or the decorated method runs, with `handler` or `controller`. */
+  readonly ran?: (via: string) => void;
 }
 
 /** The header the app's CORS middleware exposes itself, beside sluice's. */
