@@ -17,7 +17,7 @@ import { type HttpRequest, type SluiceRequest, toSluiceRequest } from './http-re
 import { identifyRequest } from './identification.js';
 import { Policies } from './ietf-headers.js';
 import { decideItem, type ItemContext, NO_REFUSALS, watch } from './item-decision.js';
-import { limitedAnswer } from './limited-answer.js';
+import { configuredAnswer, limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
 import { settleByOutcome } from './outcome-counting.js';
 import { type RequestOutcome, releaseLease, requestOutcome } from './request-outcome.js';
@@ -229,8 +229,11 @@ export class HttpLimiter {
       for (const item of watched) events.dropped(state, item, true, req.body);
     if (!shadow && accepted.length === 0 && dropped.length > 0) {
       await releaseLease(lease);
-      const report = (error: InvalidConfiguration) => events.configError(error, project);
       const limits = refusedLimits(refusals);
+      if (stage.refusal.onLimited === undefined) {
+        return { action: 'respond', answer: configuredAnswer(stage.refusal, limits, headers) };
+      }
+      const report = (error: InvalidConfiguration) => events.configError(error, project);
       const answer = await limitedAnswer(stage.refusal, req, state, limits, headers, report);
       return { action: 'respond', answer };
     }

@@ -54,6 +54,23 @@ export function resolveRefusalShape(options: SluiceOptions): RefusalShape {
 }
 
 /**
+ * The answer to a request refused by `limits` on a stage without `onLimited`: sluice's 429 with
+ * the stage's status and body, built at once (no promise on the refusal path).
+ *
+ * @example
+ * ```ts
+ * const answer = configuredAnswer(shape, limits, headers);
+ * ```
+ */
+export function configuredAnswer(
+  shape: RefusalShape,
+  limits: readonly ExceededLimit[],
+  headers: Record<string, string>,
+): Answer {
+  return shaped(rateLimitedAnswer(limits, headers), shape.status, shape.body, undefined);
+}
+
+/**
  * The answer to a request refused by `limits`: sluice's 429 (its headers always), with the
  * stage's status and body, then what `onLimited` returns. A handler that throws, rejects or
  * returns something invalid leaves the configured answer and reports an
