@@ -3,7 +3,13 @@ import { readArray, readInteger, readIntegers } from '../store/reply-reader.js';
 import type { Reply } from '../store/store.js';
 import type { RequestAnswer, StoreCallPlan } from './call-plan.js';
 import { NOW_US_LUA, WINDOW_LUA } from './window-lua.js';
-import { addToWindow, nowUs, type OpenWindow, openWindow, windowRetryMs } from './window-memory.js';
+import {
+  addToWindow,
+  nowUs,
+  type OpenWindow,
+  windowOfCall,
+  windowRetryMs,
+} from './window-memory.js';
 
 /**
  * The arguments of {@link decideOperation}: one store call's plan and what each request asks.
@@ -110,19 +116,8 @@ return reply`,
       let granted = asked[index]!;
       const checked: Array<{ w: OpenWindow; limit: number; remaining: number }> = [];
       for (const { window, quota } of quotas) {
-        const { granularityMs, limit } = quota;
-        let w = windows.get(window);
-        if (w === undefined) {
-          const key = plan.keys[window - 1]!;
-          w = openWindow(
-            state,
-            key,
-            Math.floor(now / granularityMs),
-            quota.granulesPerWindow,
-            granularityMs,
-          );
-          windows.set(window, w);
-        }
+        const { limit } = quota;
+        const w = windowOfCall(state, windows, plan.keys, window, quota, now);
         const remaining = Math.max(0, limit - w.used);
         if (remaining < granted) granted = remaining;
         checked.push({ w, limit, remaining });

@@ -1,4 +1,5 @@
 import type { MemoryState } from '../store/store.js';
+import type { Quota } from './quota.js';
 
 /**
  * The in-memory side of one sliding window's state: the same steps as `window-lua.ts`, on a
@@ -196,4 +197,38 @@ export function windowRetryMs(w: OpenWindow, limit: number, now: number): number
  */
 export function nowUs(now: number): number {
   return Math.floor(now * 1000 + 0.5);
+}
+
+/**
+ * The window numbered `window` of a call's plan (1-based, as the plan's `keys`), opened once
+ * per call at `now` and kept in `opened`: the decide and record steps both read a window that
+ * several requests of the call share.
+ *
+ * @example
+ * ```ts
+ * const opened = new Map<number, OpenWindow>();
+ * const w = windowOfCall(state, opened, plan.keys, window, quota, now);
+ * ```
+ */
+export function windowOfCall(
+  state: MemoryState,
+  opened: Map<number, OpenWindow>,
+  keys: readonly string[],
+  window: number,
+  quota: Quota,
+  now: number,
+): OpenWindow {
+  let w = opened.get(window);
+  if (w === undefined) {
+    const { granularityMs } = quota;
+    w = openWindow(
+      state,
+      keys[window - 1]!,
+      Math.floor(now / granularityMs),
+      quota.granulesPerWindow,
+      granularityMs,
+    );
+    opened.set(window, w);
+  }
+  return w;
 }

@@ -2,7 +2,7 @@ import { defineOperation } from '../store/operation.js';
 import { readInteger } from '../store/reply-reader.js';
 import type { StoreCallPlan } from './call-plan.js';
 import { NOW_US_LUA, WINDOW_LUA } from './window-lua.js';
-import { addToWindow, nowUs, type OpenWindow, openWindow } from './window-memory.js';
+import { addToWindow, nowUs, type OpenWindow, windowOfCall } from './window-memory.js';
 
 /**
  * The arguments of {@link recordOperation}: one store call's plan and the units to count.
@@ -76,19 +76,7 @@ return ${NOW_US_LUA}`,
       for (const { window, quota } of quotas) {
         if (counted.has(window)) continue;
         counted.add(window);
-        const { granularityMs } = quota;
-        let w = windows.get(window);
-        if (w === undefined) {
-          const key = plan.keys[window - 1]!;
-          w = openWindow(
-            state,
-            key,
-            Math.floor(now / granularityMs),
-            quota.granulesPerWindow,
-            granularityMs,
-          );
-          windows.set(window, w);
-        }
+        const w = windowOfCall(state, windows, plan.keys, window, quota, now);
         addToWindow(state, w, count, now);
       }
     }
