@@ -32,8 +32,9 @@ export interface RefusalShape {
 export const DEFAULT_LIMITED_STATUS = 429;
 
 /**
- * Validates `limitedStatus`, `limitedBody` and `onLimited` and resolves them once; throws
- * {@link InvalidConfiguration} naming the bad one.
+ * Resolves `limitedStatus`, `limitedBody` and `onLimited` once (the body serialized); throws
+ * {@link InvalidConfiguration} naming a status or body that cannot be sent. `onLimited` is
+ * checked with the other options (`stage-validation.ts`).
  *
  * @example
  * ```ts
@@ -47,9 +48,6 @@ export function resolveRefusalShape(options: SluiceOptions): RefusalShape {
     throw new InvalidConfiguration('limitedStatus', limitedStatus, 'an integer from 400 to 599');
   }
   const body = limitedBody === undefined ? undefined : serializeBody('limitedBody', limitedBody);
-  if (onLimited !== undefined && typeof onLimited !== 'function') {
-    throw new InvalidConfiguration('onLimited', onLimited, 'a function');
-  }
   return { status: limitedStatus, body, onLimited };
 }
 

@@ -37,8 +37,8 @@ export interface SettledResponse {
 }
 
 /**
- * Validates `skipFailedRequests`, `skipSuccessfulRequests` and `requestWasSuccessful` and
- * resolves them once: undefined unless one of the two skips is on.
+ * Resolves `skipFailedRequests`, `skipSuccessfulRequests` and `requestWasSuccessful` once
+ * (checked with the other options, `stage-validation.ts`): undefined unless a skip is on.
  *
  * @example
  * ```ts
@@ -48,17 +48,6 @@ export interface SettledResponse {
  */
 export function resolveOutcomeCounting(options: SluiceOptions): OutcomeCounting | undefined {
   const { skipFailedRequests, skipSuccessfulRequests, requestWasSuccessful } = options;
-  for (const [name, value] of [
-    ['skipFailedRequests', skipFailedRequests],
-    ['skipSuccessfulRequests', skipSuccessfulRequests],
-  ] as const) {
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new InvalidConfiguration(name, value, 'a boolean');
-    }
-  }
-  if (requestWasSuccessful !== undefined && typeof requestWasSuccessful !== 'function') {
-    throw new InvalidConfiguration('requestWasSuccessful', requestWasSuccessful, 'a function');
-  }
   if (skipFailedRequests !== true && skipSuccessfulRequests !== true) return undefined;
   return {
     skipFailed: skipFailedRequests === true,

@@ -71,9 +71,11 @@ export function validateStageOptions(options: SluiceOptions): void {
   if (options.mode !== undefined) oneOf('mode', options.mode, ['enforce', 'shadow']);
   if (options.onStoreError !== undefined)
     oneOf('onStoreError', options.onStoreError, ['allow', 'deny']);
-  if (options.rateLimitHeaders !== undefined && typeof options.rateLimitHeaders !== 'boolean') {
-    throw new InvalidConfiguration('rateLimitHeaders', options.rateLimitHeaders, 'a boolean');
-  }
+  optionalBoolean('rateLimitHeaders', options.rateLimitHeaders);
+  optionalFunction('onLimited', options.onLimited);
+  optionalBoolean('skipFailedRequests', options.skipFailedRequests);
+  optionalBoolean('skipSuccessfulRequests', options.skipSuccessfulRequests);
+  optionalFunction('requestWasSuccessful', options.requestWasSuccessful);
   if (options.graceSeconds !== undefined) nonNegativeSeconds('graceSeconds', options.graceSeconds);
   if (options.rejectionCacheMaxSeconds !== undefined)
     nonNegativeNumber('rejectionCacheMaxSeconds', options.rejectionCacheMaxSeconds);
