@@ -24,7 +24,9 @@ import { describe, expect, it } from 'vitest';
  * grace between phases, so counters expire and their keys are written again. No call passes a
  * timestamp: on memory the store's injected clock decides and expires, on Redis its `TIME`.
  * Every answer is compared with {@link FixedWindowModel}, and every window's admitted units,
- * read from the answers alone, never exceed its limit.
+ * read from the answers alone, never exceed its limit. In some sequences one of the two quotas
+ * is a `shadow` quota (sometimes a reject-all one): it never refuses, keeps counting, and is
+ * reported exactly when the model says it would have refused.
  */
 
 const SEED = 20_261_201;
@@ -51,6 +53,9 @@ interface Sequence {
   startMs: number;
   /** Whether full counters are remembered in a `RejectionCache` on the store's clock (memory only). */
   cached: boolean;
+  /** The quota watched in shadow, if any; `rejectAll` makes it a `limit: 0` one. */
+  shadow: 'none' | 'project' | 'organization';
+  rejectAll: boolean;
   /** Steps, with an idle gap longer than every window plus grace between two phases. */
   phases: Step[][];
 }
@@ -97,6 +102,8 @@ function sequences(options: {
     graceSeconds: fc.constantFrom(...options.graces),
     startMs: fc.integer({ min: 0, max: 3_600_000 }),
     cached: fc.boolean(),
+    shadow: fc.constantFrom('none', 'none', 'project', 'organization'),
+    rejectAll: fc.boolean(),
     phases: fc.array(fc.array(step, { minLength: 1, maxLength: options.steps }), {
       minLength: 2,
       maxLength: options.phases,
@@ -105,20 +112,22 @@ function sequences(options: {
 }
 
 function configsOf(s: Sequence): ModelQuotaConfig[] {
+  const watched = (scope: 'project' | 'organization', limit: number | null) =>
+    s.shadow === scope ? { shadow: true, limit: s.rejectAll ? 0 : limit } : { limit };
   return [
     {
       id: 'p',
       scope: 'project',
-      limit: s.projectLimit,
       windowSeconds: s.projectWindow,
       reasonCode: 'project_quota',
+      ...watched('project', s.projectLimit),
     },
     {
       id: 'o',
       scope: 'organization',
-      limit: s.organizationLimit,
       windowSeconds: s.organizationWindow,
       reasonCode: 'org_quota',
+      ...watched('organization', s.organizationLimit),
     },
   ];
 }
@@ -133,12 +142,22 @@ function observed(
   expected: ModelRateLimit,
   span: { fromMs: number; toMs: number },
 ): ModelRateLimit {
-  if (!result.isLimited) return { isLimited: false };
   const slack = span.toMs + 1 - span.fromMs;
   const ms = (seconds: number, model: number | undefined) => {
     const actual = Math.round(seconds * 1000);
     return model !== undefined && actual <= model && actual >= model - slack ? model : actual;
   };
+  const shadow =
+    result.shadowLimits === undefined
+      ? {}
+      : {
+          shadowLimits: result.shadowLimits.map((l, i) => ({
+            scope: l.scope,
+            reasonCode: l.reasonCode!,
+            retryAfterMs: ms(l.retryAfter, expected.shadowLimits?.[i]?.retryAfterMs),
+          })),
+        };
+  if (!result.isLimited) return { isLimited: false, ...shadow };
   return {
     isLimited: true,
     retryAfterMs: ms(result.retryAfter!, expected.retryAfterMs),
@@ -148,6 +167,7 @@ function observed(
       reasonCode: l.reasonCode!,
       retryAfterMs: ms(l.retryAfter, expected.limits?.[i]?.retryAfterMs),
     })),
+    ...shadow,
   };
 }
 
@@ -187,7 +207,7 @@ async function runSequence(
       const name = `${q.id}|${scopeValue}|${model.windowIndex(q, project, t)}`;
       const total = (admitted.get(name) ?? 0) + units;
       admitted.set(name, total);
-      if (q.limit !== null && units > 0 && total > q.limit) {
+      if (q.shadow !== true && q.limit !== null && units > 0 && total > q.limit) {
         expect.fail(`${name}: ${total} admitted, beyond the limit ${q.limit}`);
       }
     }
@@ -231,8 +251,9 @@ async function runSequence(
         if (await stalled(timed)) continue;
         const expected = model.decide(project, step.quantity, fromMs);
         const answer = observed(value, expected, timed);
-        if (rejectionCache === undefined) expectModel(answer, expected, `${where} at ${fromMs}`);
-        else {
+        if (rejectionCache === undefined || !answer.isLimited) {
+          expectModel(answer, expected, `${where} at ${fromMs}`);
+        } else {
           // A remembered refusal names only the full quotas it remembers, each as the store would.
           expectModel(answer.isLimited, expected.isLimited, `${where} at ${fromMs}: limited`);
           for (const limit of answer.limits ?? []) {
@@ -259,7 +280,7 @@ async function runSequence(
         if (await stalled(timed)) continue;
         expectModel(
           value.map((u) => u.used),
-          model.usage(project, fromMs),
+          model.usage(project, fromMs).map((used, q) => (configs[q]!.limit === 0 ? null : used)),
           `${where} at ${fromMs}`,
         );
       }

@@ -31,6 +31,8 @@ export interface ModelQuotaConfig {
   readonly limit: number | null;
   readonly windowSeconds: number;
   readonly reasonCode: string;
+  /** Watched, not enforced: counted with the others, reported when it would refuse, never refusing. */
+  readonly shadow?: boolean;
 }
 
 /** A project with integer ids, so the window shift is `organizationId mod window`. */
@@ -46,13 +48,20 @@ export interface ModelRateLimit {
   reasonCode?: string;
   /** Every exceeded quota: scope, reason, exact ms to its next window. */
   limits?: Array<{ scope: string; reasonCode: string; retryAfterMs: number }>;
+  /** Every `shadow` quota that would have refused, as `limits`. */
+  shadowLimits?: Array<{ scope: string; reasonCode: string; retryAfterMs: number }>;
 }
+
+/** `retryAfterMs` of a reject-all (`limit: 0`) quota: Relay's 60 s. */
+const REJECT_ALL_RETRY_MS = 60_000;
 
 /**
  * Fixed-window quotas, all-or-nothing (DESIGN 2.1): a quota's window index at `t` ms is
  * `floor((t - shift) / window)` with `shift = organizationId mod window`; a request of
- * `quantity` is refused when, for any quota, `used - refunded + quantity > limit` (quantity 0:
- * `used - refunded >= limit`), and then counts nowhere; otherwise it counts in every quota.
+ * `quantity` is refused when, for any enforced quota, `used - refunded + quantity > limit`
+ * (quantity 0: `used - refunded >= limit`), and then counts nowhere; otherwise it counts in
+ * every quota. A `shadow` quota never refuses: it counts with the others (a reject-all one,
+ * `limit: 0`, never counts) and is listed in `shadowLimits` whenever it would have refused.
  *
  * @example
  * ```ts
@@ -73,15 +82,31 @@ export class FixedWindowModel {
   /** Checks and, unless refused, counts `quantity` against every quota at `t` ms. */
   decide(project: ModelProject, quantity: number, t: number): ModelRateLimit {
     const exceeded: Array<{ quota: ModelQuotaConfig; retryAfterMs: number }> = [];
+    type Watched = { scope: string; reasonCode: string; retryAfterMs: number };
+    // A reject-all shadow quota is reported first: it is decided before the store step.
+    const rejectAll: Watched[] = [];
+    const watched: Watched[] = [];
     for (const quota of this.quotas) {
       if (quota.limit === null) continue;
-      const held = this.usage(project, t)[this.quotas.indexOf(quota)]!;
+      const held = this.usage(project, t)[this.quotas.indexOf(quota)] ?? 0;
       const over = quantity > 0 ? held + quantity > quota.limit : held >= quota.limit;
-      if (over) exceeded.push({ quota, retryAfterMs: this.msToNextWindow(quota, project, t) });
+      if (!over) continue;
+      if (quota.shadow === true) {
+        const { scope, reasonCode } = quota;
+        if (quota.limit === 0)
+          rejectAll.push({ scope, reasonCode, retryAfterMs: REJECT_ALL_RETRY_MS });
+        else
+          watched.push({ scope, reasonCode, retryAfterMs: this.msToNextWindow(quota, project, t) });
+      } else exceeded.push({ quota, retryAfterMs: this.msToNextWindow(quota, project, t) });
     }
+    // A reject-all shadow quota is reported first: it is decided before the store step.
+    const shadowLimits = [...rejectAll, ...watched];
+    const shadow = shadowLimits.length === 0 ? {} : { shadowLimits };
     if (exceeded.length === 0) {
-      for (const quota of this.quotas) this.#at(quota, project, t).used += quantity;
-      return { isLimited: false };
+      for (const quota of this.quotas) {
+        if (quota.limit !== 0) this.#at(quota, project, t).used += quantity;
+      }
+      return { isLimited: false, ...shadow };
     }
     let worst = exceeded[0]!;
     for (const e of exceeded) if (e.retryAfterMs > worst.retryAfterMs) worst = e;
@@ -94,12 +119,15 @@ export class FixedWindowModel {
         reasonCode: quota.reasonCode,
         retryAfterMs,
       })),
+      ...shadow,
     };
   }
 
   /** Adds `quantity` to the refund counter of every quota at `t` ms. */
   refund(project: ModelProject, quantity: number, t: number): void {
-    for (const quota of this.quotas) this.#at(quota, project, t).refunded += quantity;
+    for (const quota of this.quotas) {
+      if (quota.limit !== 0) this.#at(quota, project, t).refunded += quantity;
+    }
   }
 
   /** `used - refunded` of every quota in its window at `t` ms, in the order of the quotas. */
