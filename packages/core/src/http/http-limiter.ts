@@ -81,7 +81,9 @@ export class HttpLimiter {
     this.#stage = stage;
     this.events = shared.events.emitter;
     this.options = options;
-    this.#storeFailure = new StoreFailurePolicy(stage.onStoreError, shared.events, stage.headers);
+    // 'local' answers a failure on the in-process store, which never fails: the policy is unused.
+    const policy = stage.onStoreError === 'deny' ? 'deny' : 'allow';
+    this.#storeFailure = new StoreFailurePolicy(policy, shared.events, stage.headers);
     const setup = { store, graceSeconds: stage.graceSeconds, rejections: shared.rejections };
     this.#engines = buildEngines(options, setup);
     this.#ownEngines =

@@ -93,8 +93,18 @@ export interface SluiceOptions {
    * still in at 0.5). @default every project
    */
   enforce?: ((project: Project) => boolean) | number;
-  /** What a store failure or timeout means: admit (`allow`) or answer 503 (`deny`). @default 'allow' */
-  onStoreError?: 'allow' | 'deny';
+  /**
+   * What a store failure or timeout means: admit (`allow`), answer 503 (`deny`), or decide on an
+   * in-process memory store with each limit scaled by `localShare` until the store answers again
+   * (`local`, see docs/fallback.md). @default 'allow'
+   */
+  onStoreError?: 'allow' | 'deny' | 'local';
+  /**
+   * With `onStoreError: 'local'` (and only with it, where it is required): this process's share
+   * of each limit while the store fails, a fraction in (0, 1], typically 1 / the number of
+   * processes. A limit becomes `floor(limit * localShare)`.
+   */
+  localShare?: number;
   /** Send the IETF `RateLimit` and `RateLimit-Policy` headers. @default false */
   rateLimitHeaders?: boolean;
   /** Requests for which the limiter does nothing. */

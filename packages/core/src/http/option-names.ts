@@ -23,6 +23,7 @@ export const SLUICE_OPTION_NAMES: readonly (keyof SluiceOptions)[] = [
   'mode',
   'enforce',
   'onStoreError',
+  'localShare',
   'rateLimitHeaders',
   'skip',
   'graceSeconds',

@@ -62,7 +62,9 @@ export interface ResolvedStage {
   readonly mode: 'enforce' | 'shadow';
   /** Gradual rollout: false makes the decision shadow for that project. */
   readonly enforce: ((project: Project) => boolean) | undefined;
-  readonly onStoreError: 'allow' | 'deny';
+  readonly onStoreError: 'allow' | 'deny' | 'local';
+  /** With `onStoreError: 'local'`: this process's share of each limit; undefined otherwise. */
+  readonly localShare: number | undefined;
   /** Send the IETF `RateLimit` and `RateLimit-Policy` headers. */
   readonly rateLimitHeaders: boolean;
   /** Seconds a quota counter outlives its window. */
@@ -101,6 +103,7 @@ export function resolveStage(options: SluiceOptions): ResolvedStage {
     mode: options.mode ?? DEFAULT_MODE,
     enforce: enforcePredicate(options.enforce),
     onStoreError: options.onStoreError ?? DEFAULT_ON_STORE_ERROR,
+    localShare: options.localShare,
     rateLimitHeaders,
     graceSeconds: options.graceSeconds ?? DEFAULT_GRACE_SECONDS,
     rejectionCacheMaxSeconds:

@@ -70,7 +70,8 @@ export function validateStageOptions(options: SluiceOptions): void {
   optionalFunction('skip', options.skip);
   if (options.mode !== undefined) oneOf('mode', options.mode, ['enforce', 'shadow']);
   if (options.onStoreError !== undefined)
-    oneOf('onStoreError', options.onStoreError, ['allow', 'deny']);
+    oneOf('onStoreError', options.onStoreError, ['allow', 'deny', 'local']);
+  validateLocalShare(options);
   optionalBoolean('rateLimitHeaders', options.rateLimitHeaders);
   optionalFunction('onLimited', options.onLimited);
   optionalBoolean('skipFailedRequests', options.skipFailedRequests);
@@ -79,6 +80,36 @@ export function validateStageOptions(options: SluiceOptions): void {
   if (options.graceSeconds !== undefined) nonNegativeSeconds('graceSeconds', options.graceSeconds);
   if (options.rejectionCacheMaxSeconds !== undefined)
     nonNegativeNumber('rejectionCacheMaxSeconds', options.rejectionCacheMaxSeconds);
+}
+
+/**
+ * `localShare` goes with `onStoreError: 'local'`: required there, a fraction in (0, 1], and an
+ * error with any other policy (it would be silently ignored).
+ */
+function validateLocalShare(options: SluiceOptions): void {
+  const { localShare } = options;
+  if (options.onStoreError !== 'local') {
+    if (localShare !== undefined) {
+      throw new InvalidConfiguration(
+        'localShare',
+        localShare,
+        "no value unless onStoreError is 'local'",
+      );
+    }
+    return;
+  }
+  if (
+    typeof localShare !== 'number' ||
+    !Number.isFinite(localShare) ||
+    localShare <= 0 ||
+    localShare > 1
+  ) {
+    throw new InvalidConfiguration(
+      'localShare',
+      localShare,
+      "a fraction in (0, 1] with onStoreError 'local' (this process's share of each limit)",
+    );
+  }
 }
 
 function validateWindows(windows: NonNullable<SluiceOptions['windows']>): void {
