@@ -49,6 +49,7 @@ export type {
   EventReceived,
   SluiceEvents,
   StoreErrorEvent,
+  StoreFallbackEvent,
 } from './http/http-events.js';
 export type {
   ConcurrencyOptions,
@@ -63,6 +64,8 @@ export type {
 export type { HttpHeaders, HttpRequest, SluiceRequest } from './http/http-request.js';
 export type { RequestOutcome } from './http/request-outcome.js';
 export { AUTH_LIMITS, readSentryAuth, type SentryAuth } from './http/sentry-auth.js';
+export { FALLBACK_PROBE_INTERVAL_MS } from './http/store-fallback.js';
+export { FALLBACK_CHANNEL, type FallbackMessage } from './metrics/fallback-channel.js';
 export {
   organizationQuota,
   type Project,

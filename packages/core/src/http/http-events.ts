@@ -1,4 +1,5 @@
 import type { InvalidConfiguration } from '../errors.js';
+import type { FallbackMessage } from '../metrics/fallback-channel.js';
 import type { Project } from '../quotas/quota-config.js';
 
 /** `event_received`: a request was identified. */
@@ -13,6 +14,8 @@ export interface EventAccepted {
   project: Project;
   /** The parsed body, when the framework had parsed it. */
   data?: unknown;
+  /** Present (true) when decided on the local store while the store fails (`onStoreError: 'local'`). */
+  local?: true;
 }
 
 /** `event_dropped`: a request, or one category of its items, was refused (or would be, in shadow mode). */
@@ -29,12 +32,17 @@ export interface EventDropped {
   data?: unknown;
   /** True in shadow mode: nothing was refused; `event_accepted` follows. */
   shadow: boolean;
+  /** Present (true) when decided on the local store while the store fails (`onStoreError: 'local'`). */
+  local?: true;
 }
 
-/** `store_error`: the store failed or missed its deadline; `policy` decided instead. */
+/**
+ * `store_error`: the store failed or missed its deadline for a request; `policy` decided it
+ * instead (`local`: on the in-process store, see `store_fallback`).
+ */
 export interface StoreErrorEvent {
   error: Error;
-  policy: 'allow' | 'deny';
+  policy: 'allow' | 'deny' | 'local';
   project: Project;
 }
 
@@ -51,11 +59,19 @@ export interface ConfigErrorEvent {
   project: Project;
 }
 
+/**
+ * `store_fallback`: with `onStoreError: 'local'`, decisions moved to the in-process store
+ * (`start`, with the failure) or back to the store (`stop`); once per transition, never per
+ * request. The same message goes to the `sluice:fallback` diagnostics channel.
+ */
+export type StoreFallbackEvent = FallbackMessage;
+
 /** The events of `limiter.events`, for a typed Node EventEmitter. */
 export interface SluiceEvents {
   event_received: [EventReceived];
   event_accepted: [EventAccepted];
   event_dropped: [EventDropped];
   store_error: [StoreErrorEvent];
+  store_fallback: [StoreFallbackEvent];
   config_error: [ConfigErrorEvent];
 }

@@ -19,6 +19,7 @@ import { Policies } from './ietf-headers.js';
 import { decideItem, type ItemContext, NO_REFUSALS, watch } from './item-decision.js';
 import { configuredAnswer, limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
+import { LocalFallback } from './local-fallback.js';
 import { settleByOutcome } from './outcome-counting.js';
 import { type RequestOutcome, releaseLease, requestOutcome } from './request-outcome.js';
 import { type Planned, planRequest } from './request-plan.js';
@@ -29,7 +30,8 @@ import { StoreFailurePolicy } from './store-failure.js';
 
 /**
  * The decision an adapter carries out: go on to the handler with `headers` written (and the
- * request's `outcome`), or write `answer` instead.
+ * request's `outcome`), or write `answer` instead. `local` is set when it was made on the
+ * in-process store because the store failed (`onStoreError: 'local'`).
  *
  * @example
  * ```ts
@@ -42,8 +44,9 @@ export type Decision =
       readonly action: 'continue';
       readonly headers: Record<string, string>;
       readonly outcome?: RequestOutcome;
+      readonly local?: true;
     }
-  | { readonly action: 'respond'; readonly answer: Answer };
+  | { readonly action: 'respond'; readonly answer: Answer; readonly local?: true };
 
 /** The decision for a request sluice leaves alone (an `OPTIONS` preflight). */
 const PASS_THROUGH: Decision = Object.freeze({ action: 'continue', headers: Object.freeze({}) });
@@ -61,7 +64,10 @@ const PASS_THROUGH: Decision = Object.freeze({ action: 'continue', headers: Obje
  * ```
  */
 export class HttpLimiter {
-  /** `event_received`, `event_accepted`, `event_dropped`, `store_error` and `config_error`. */
+  /**
+   * `event_received`, `event_accepted`, `event_dropped`, `store_error`, `config_error` and
+   * (with `onStoreError: 'local'`) `store_fallback`.
+   */
   readonly events: EventEmitter<SluiceEvents>;
   /** The options as given (route stages merge theirs over these). */
   readonly options: Readonly<SluiceOptions>;
@@ -72,6 +78,8 @@ export class HttpLimiter {
   readonly #engines: StageEngines;
   /** For a route stage: only what its own options name, used when the request passed the limiter. */
   readonly #ownEngines: StageEngines;
+  /** With `onStoreError: 'local'`: the local twins of the engines, and when to use them. */
+  readonly #fallback: LocalFallback | undefined;
 
   constructor(options: SluiceOptions, parent?: { shared: LimiterShared; own: SluiceOptions }) {
     const stage = resolveStage(options);
@@ -86,8 +94,15 @@ export class HttpLimiter {
     this.#storeFailure = new StoreFailurePolicy(policy, shared.events, stage.headers);
     const setup = { store, graceSeconds: stage.graceSeconds, rejections: shared.rejections };
     this.#engines = buildEngines(options, setup);
-    this.#ownEngines =
-      parent === undefined ? this.#engines : buildEngines(engineOptions(parent.own), setup);
+    const own = parent === undefined ? options : engineOptions(parent.own);
+    this.#ownEngines = parent === undefined ? this.#engines : buildEngines(own, setup);
+    this.#fallback =
+      stage.onStoreError === 'local'
+        ? new LocalFallback(shared, store, stage, [
+            [this.#engines, options],
+            [this.#ownEngines, own],
+          ])
+        : undefined;
   }
 
   /**
@@ -146,7 +161,12 @@ export class HttpLimiter {
         states.set(carrier, state);
         events.received(state);
       }
-      return await this.#evaluate(req, state, engines, plan);
+      // While the store fails, decisions go to the local store at once, without touching it.
+      const fallback = this.#fallback;
+      if (fallback?.decidesLocally()) {
+        return markedLocal(await this.#evaluate(req, state, fallback.twin(engines), plan, true));
+      }
+      return await this.#evaluate(req, state, engines, plan, false);
     } catch (error) {
       if (!isInvalidConfiguration(error)) throw error;
       events.configError(error, identity.project);
@@ -155,14 +175,19 @@ export class HttpLimiter {
     }
   }
 
-  /** Runs the engines on the planned items and turns what they refused into the decision. */
+  /**
+   * Runs the engines on the planned items and turns what they refused into the decision;
+   * `local`: they are the local fallback's.
+   */
   async #evaluate(
     req: SluiceRequest,
     state: RequestState,
     engines: StageEngines,
     plan: Planned,
+    local: boolean,
   ): Promise<Decision> {
     const stage = this.#stage;
+    state.local = local;
     const { project, key } = state;
     const shadow = stage.mode === 'shadow' || stage.enforce?.(project) === false;
     const { items } = plan;
@@ -210,6 +235,15 @@ export class HttpLimiter {
         throw error;
       }
       failure = error;
+    }
+    const fallback = this.#fallback;
+    if (failure !== undefined && fallback !== undefined && !local) {
+      // The store failed this request: it is decided again, all of it, on the local store.
+      // A slot taken on the store is given back there (or its lease expires).
+      void releaseLease(lease);
+      fallback.state.failed(failure);
+      this.#shared.events.storeError(state, failure, 'local');
+      return markedLocal(await this.#evaluate(req, state, fallback.twin(engines), plan, true));
     }
     const headers =
       policies === undefined || policies.empty
@@ -265,4 +299,9 @@ export class HttpLimiter {
       outcome,
     };
   }
+}
+
+/** `decision`, marked as made on the local store. */
+function markedLocal(decision: Decision): Decision {
+  return { ...decision, local: true };
 }

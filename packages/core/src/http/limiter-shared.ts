@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import type { SluiceEvents } from './http-events.js';
 import { RequestEvents } from './request-events.js';
 import type { RequestState } from './request-state.js';
+import type { StoreFallback } from './store-fallback.js';
 
 /**
  * What all the stages of one limiter share: the store, the events, each request's state (by
@@ -23,6 +24,8 @@ export interface LimiterShared {
   readonly states: WeakMap<object, RequestState>;
   /** Full quota counters, shared by every stage; undefined when the cache is off. */
   readonly rejections: RejectionCache | undefined;
+  /** The local fallback of each store its stages use with `onStoreError: 'local'`, made on demand. */
+  readonly fallbacks: WeakMap<Store, StoreFallback>;
 }
 
 /**
@@ -48,5 +51,6 @@ export function limiterShared(store: Store, rejectionCacheMaxSeconds: number): L
             // moved an hour ahead must not still find the counter full.
             ...(store instanceof MemoryStore ? { now: store.clock } : {}),
           }),
+    fallbacks: new WeakMap(),
   };
 }

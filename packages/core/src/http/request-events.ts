@@ -37,7 +37,10 @@ export class RequestEvents {
     if (state.accepted) return;
     state.accepted = true;
     if (this.emitter.listenerCount('event_accepted') > 0) {
-      this.emitter.emit('event_accepted', withData({ ip: state.ip, project: state.project }, data));
+      this.emitter.emit(
+        'event_accepted',
+        withData(markLocal(state, { ip: state.ip, project: state.project }), data),
+      );
     }
   }
 
@@ -51,21 +54,25 @@ export class RequestEvents {
     this.emitter.emit(
       'event_dropped',
       withData(
-        {
+        markLocal(state, {
           ip: state.ip,
           project: state.project,
           reasonCode: item.reasonCode,
           retryAfter: item.retryAfter,
           ...(item.category === undefined ? {} : { category: item.category }),
           shadow,
-        },
+        }),
         data,
       ),
     );
   }
 
   /** `store_error`, once per request; always emitted. */
-  storeError(state: RequestState, error: StoreUnavailableError, policy: 'allow' | 'deny'): void {
+  storeError(
+    state: RequestState,
+    error: StoreUnavailableError,
+    policy: 'allow' | 'deny' | 'local',
+  ): void {
     if (state.storeErrorReported) return;
     state.storeErrorReported = true;
     this.emitter.emit('store_error', { error, policy, project: state.project });
@@ -75,6 +82,12 @@ export class RequestEvents {
   configError(error: InvalidConfiguration, project: Project): void {
     this.emitter.emit('config_error', { error, option: error.option, project });
   }
+}
+
+/** `event` with `local: true` when the request is decided on the local store; no key otherwise. */
+function markLocal<T extends object>(state: RequestState, event: T): T & { local?: true } {
+  if (state.local) (event as { local?: true }).local = true;
+  return event;
 }
 
 /** `event` with `data` when the request has a parsed body; no key at all when it has none. */

@@ -25,6 +25,8 @@ export interface RequestOutcome {
   readonly dropped: DroppedItem[];
   /** True when nothing was enforced for this request. */
   readonly shadow: boolean;
+  /** Present (true) when decided on the local store while the store fails (`onStoreError: 'local'`). */
+  readonly local?: true;
   /** Gives back the concurrency slot; call it when the response ends. Idempotent. */
   release(): Promise<void>;
   /**
@@ -112,5 +114,6 @@ export function requestOutcome(
     },
   };
   if (state.key !== undefined) outcome.key = state.key;
+  if (state.local) outcome.local = true;
   return outcome;
 }

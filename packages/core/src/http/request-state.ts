@@ -20,6 +20,8 @@ export interface RequestState {
   accepted: boolean;
   /** `store_error` was emitted. */
   storeErrorReported: boolean;
+  /** The stage deciding it now decides on the local store (`onStoreError: 'local'`). */
+  local: boolean;
   /** Categories already reported in `event_dropped`; made on the first drop. */
   droppedCategories: Set<string> | undefined;
 }
@@ -40,6 +42,7 @@ export function newRequestState(identity: Identity, ip: string): RequestState {
     ip,
     accepted: false,
     storeErrorReported: false,
+    local: false,
     droppedCategories: undefined,
   };
 }

@@ -52,7 +52,8 @@ export interface StageEngines {
   };
   /** A concurrency limit. */
   readonly concurrency?: {
-    readonly limiter: ConcurrencyLimiter;
+    /** What the stage asks of its limiter (the local fallback's may never grant a slot). */
+    readonly limiter: Pick<ConcurrencyLimiter, 'acquire'>;
     readonly limit: number;
     readonly key: (req: SluiceRequest, project: Project) => string;
     /** Let a request without a slot go on, reported. */

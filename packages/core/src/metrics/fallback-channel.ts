@@ -29,8 +29,6 @@ export type FallbackMessage =
       readonly state: 'start';
       /** The store failure that started it (usually a `StoreUnavailableError`). */
       readonly error: unknown;
-      /** The stage's share of each limit while it lasts. */
-      readonly localShare: number;
     }
   | {
       readonly state: 'stop';
@@ -48,7 +46,7 @@ const fallbackChannel = channel(FALLBACK_CHANNEL);
  *
  * @example
  * ```ts
- * publishFallback(() => ({ state: 'start', error, localShare: 0.25 }));
+ * publishFallback(() => ({ state: 'start', error }));
  * ```
  */
 export function publishFallback(build: () => FallbackMessage): void {

@@ -12,6 +12,7 @@ const NAMES = [
   'event_dropped',
   'store_error',
   'config_error',
+  'store_fallback',
 ] as const;
 
 /** Records every event of `limiter`; `take()` returns those since the last call. */
