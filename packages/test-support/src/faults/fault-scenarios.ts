@@ -22,6 +22,9 @@ export interface AppMetrics {
   dropped: number;
   storeErrors: number;
   lastStoreError: string;
+  localAccepted: number;
+  fallbackStarts: number;
+  fallbackStops: number;
   maxEventLoopDelayMs: number;
 }
 
