@@ -31,8 +31,11 @@ export const FALLBACK_PROBE_INTERVAL_MS = 100;
  * @example
  * ```ts
  * const fallback = new StoreFallback(redisStore, limiter.events);
- * if (fallback.decidesLocally()) decideOn(fallback.localStore);
- * else try { decideOn(redisStore); } catch (error) { fallback.failed(error); decideOn(fallback.localStore); }
+ * if (fallback.decidesLocally()) return decide(fallback.localStore);
+ * return decide(redisStore).catch((error) => {
+ *   fallback.failed(error); // store_fallback 'start', once per outage
+ *   return decide(fallback.localStore);
+ * });
  * ```
  */
 export class StoreFallback {
@@ -78,8 +81,13 @@ export class StoreFallback {
   }
 
   #scheduleProbe(): void {
-    const probe = setTimeout(() => this.#runProbe(), FALLBACK_PROBE_INTERVAL_MS);
-    // A failed store must not keep the process alive.
+    // Neither the process nor a limiter the app has let go of is kept alive by a failed store:
+    // the timer is unref'd and holds this fallback weakly, so probing ends with it.
+    const fallback = new WeakRef(this);
+    const probe = setTimeout(() => {
+      const alive = fallback.deref();
+      if (alive !== undefined) alive.#runProbe();
+    }, FALLBACK_PROBE_INTERVAL_MS);
     probe.unref?.();
   }
 
