@@ -378,3 +378,51 @@ describe('eight concurrent clients while Redis is killed and restarted', () => {
     expect(usage!.used).toBe(afterStop.length);
   });
 });
+
+describe('a Redis out of memory under noeviction', () => {
+  it('keeps decisions local (its probe writes, as decisions do) until it takes writes again', async () => {
+    const server = await startRedisServer([
+      '--maxmemory',
+      '2mb',
+      '--maxmemory-policy',
+      'noeviction',
+    ]);
+    cleanups.push(() => server.stop());
+    const client = await failFastClient(server.url);
+    cleanups.push(() => client.disconnect());
+    // One script fills Redis past maxmemory (the limit is checked when a script starts).
+    await client.eval(
+      "for i = 1, 60000 do redis.call('SET', 'fill:' .. i, string.rep('x', 100)) end return 1",
+      0,
+    );
+    const limiter = new HttpLimiter({
+      store: new RedisStore(client, { prefix: 'fboom', timeoutMs: 200 }),
+      identify: () => ({ project }),
+      quotas: [
+        { id: 'p', scope: 'project', limit: 10, windowSeconds: 60, reasonCode: 'project_quota' },
+      ],
+      onStoreError: 'local',
+      localShare: 1,
+    });
+    const events = recordEvents(limiter);
+    const decide = () =>
+      limiter.decide({ method: 'POST', url: '/ingest', headers: {}, ip: '127.0.0.1' }, {});
+    expect(await decide()).toMatchObject({ action: 'continue', local: true });
+    // Several probes in: Redis answers scripts but refuses their writes, so none ends the fallback.
+    await sleep(450);
+    expect(await decide()).toMatchObject({ action: 'continue', local: true });
+    const seen = events.take();
+    expect(count(seen, 'store_fallback').map((e) => e.event.state)).toEqual(['start']);
+    expect(count(seen, 'store_error')[0]?.event.error.message).toMatch(/OOM/);
+
+    await client.flushall();
+    const stopped = () => {
+      seen.push(...events.take());
+      return count(seen, 'store_fallback').some((e) => e.event.state === 'stop');
+    };
+    await until(stopped, 2000, 'the return to Redis');
+    const back = await decide();
+    expect(back).toMatchObject({ action: 'continue' });
+    expect(back.local).toBeUndefined();
+  });
+});
