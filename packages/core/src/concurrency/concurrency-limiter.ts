@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { InvalidConfiguration, isStoreUnavailable } from '../errors.js';
+import { type DecisionScope, decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import { hashTag } from '../store/key-parts.js';
 import type { Store } from '../store/store.js';
+import { publishConcurrencyDecision } from './concurrency-decision-message.js';
 import type { ConcurrencyEvents } from './concurrency-events.js';
 import {
   type AcquireOptions,
@@ -24,6 +26,33 @@ import { type Release, releaseOperation } from './lease-release.js';
 import { type LocalWaiters, localWaiters } from './local-waiters.js';
 import { type Attempt, waitForSlot } from './wait-for-slot.js';
 
+/** {@link ConcurrencyLimiter.acquire} in a caller's {@link DecisionScope}; set by the class. */
+let scopedAcquire: (
+  limiter: ConcurrencyLimiter,
+  key: string,
+  opts: AcquireOptions,
+  scope: DecisionScope,
+) => Promise<Lease | null>;
+
+/**
+ * `limiter.acquire(key, opts)` with its `sluice:decision` message in `scope`: how the HTTP
+ * layer says that a stage decides in shadow, and for which project. Internal: not exported
+ * from the package.
+ *
+ * @example
+ * ```ts
+ * const lease = await acquireIn(limiter, slotKey, { shadow: false, local: false, project });
+ * ```
+ */
+export function acquireIn(
+  limiter: ConcurrencyLimiter,
+  key: string,
+  scope: DecisionScope,
+  opts: AcquireOptions = {},
+): Promise<Lease | null> {
+  return scopedAcquire(limiter, key, opts, scope);
+}
+
 /**
  * A distributed semaphore with leases: at most `limit` live leases per key, across every
  * process sharing the store. A lease that is not released (crashed holder) expires after
@@ -42,6 +71,9 @@ import { type Attempt, waitForSlot } from './wait-for-slot.js';
  * const result = await limiter.run('snuba', (lease) => querySnuba({ signal: lease.signal }));
  * if (!result.acquired) return; // no slot within 60 s: skip gracefully
  * ```
+ *
+ * Each `acquire` (and `run`) that gets a lease or waits in vain publishes one message on
+ * `sluice:decision` when that channel has a subscriber (see `docs/metrics.md`).
  */
 export class ConcurrencyLimiter {
   /** Where the leases live. */
@@ -71,6 +103,10 @@ export class ConcurrencyLimiter {
     extend: (lease) => this.#extend(lease),
   };
 
+  static {
+    scopedAcquire = (limiter, key, opts, scope) => limiter.#acquire(key, opts, scope);
+  }
+
   constructor(store: Store, options: ConcurrencyLimiterOptions) {
     this.#options = resolveConcurrencyLimiterOptions(store, options);
     this.store = this.#options.store;
@@ -98,7 +134,11 @@ export class ConcurrencyLimiter {
    * try { await work(); } finally { await lease.release(); }
    * ```
    */
-  async acquire(key: string, opts: AcquireOptions = {}): Promise<Lease | null> {
+  acquire(key: string, opts: AcquireOptions = {}): Promise<Lease | null> {
+    return this.#acquire(key, opts, ENGINE_SCOPE);
+  }
+
+  async #acquire(key: string, opts: AcquireOptions, scope: DecisionScope): Promise<Lease | null> {
     const storeKey = this.#storeKey(key);
     const wait =
       opts.waitSeconds === undefined
@@ -114,8 +154,8 @@ export class ConcurrencyLimiter {
     if (wait === 0 || !this.#waiters.has(storeKey)) {
       const first = await attempt();
       if (first === 'aborted') return null;
-      if (!('expiresInMs' in first)) return this.#granted(first, 0);
-      if (wait === 0) return this.#timedOut(key, 0);
+      if (!('expiresInMs' in first)) return this.#granted(first, 0, scope);
+      if (wait === 0) return this.#timedOut(key, 0, scope);
       expiresInMs = first.expiresInMs;
     }
     const lease = await waitForSlot({
@@ -135,8 +175,8 @@ export class ConcurrencyLimiter {
     });
     const seconds = (performance.now() - startedAt) / 1000;
     this.#emit('waited', { key, seconds, acquired: lease !== null });
-    if (lease !== null) return this.#granted(lease, seconds);
-    return signal?.aborted ? null : this.#timedOut(key, seconds);
+    if (lease !== null) return this.#granted(lease, seconds, scope);
+    return signal?.aborted ? null : this.#timedOut(key, seconds, scope);
   }
 
   /**
@@ -228,14 +268,20 @@ export class ConcurrencyLimiter {
     return new HeldLease(this.#owner, { key, storeKey, id, inFlight: live });
   }
 
-  #granted(lease: HeldLease, waitedSeconds: number): Lease {
+  #granted(lease: HeldLease, waitedSeconds: number, scope: DecisionScope): Lease {
     const { key, id, inFlightAtGrant: inFlight } = lease;
     this.#emit('acquired', { key, id, inFlight, waitedSeconds });
+    if (decisionChannel.hasSubscribers) {
+      publishConcurrencyDecision(key, this.limit, inFlight, scope);
+    }
     return lease;
   }
 
-  #timedOut(key: string, waitedSeconds: number): null {
+  #timedOut(key: string, waitedSeconds: number, scope: DecisionScope): null {
     this.#emit('timeout', { key, waitedSeconds });
+    if (decisionChannel.hasSubscribers) {
+      publishConcurrencyDecision(key, this.limit, undefined, scope);
+    }
     return null;
   }
 

@@ -1,3 +1,4 @@
+import { CONCURRENCY_REASON } from '../concurrency/concurrency-decision-message.js';
 import { HeldLease, type Lease } from '../concurrency/lease.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import type { Policies } from './ietf-headers.js';
@@ -10,7 +11,7 @@ import type { Policies } from './ietf-headers.js';
  * CONCURRENCY_REFUSALS[0].reasonCode === CONCURRENCY_LIMIT; // true
  * ```
  */
-export const CONCURRENCY_LIMIT = 'concurrency_limit';
+export const CONCURRENCY_LIMIT = CONCURRENCY_REASON;
 
 /**
  * What refuses every item of a request when the concurrency limit is full: `Retry-After` 1,

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { acquireIn } from '../concurrency/concurrency-limiter.js';
 import type { Lease } from '../concurrency/lease.js';
 import {
   InvalidConfiguration,
@@ -6,6 +7,7 @@ import {
   isStoreUnavailable,
   type StoreUnavailableError,
 } from '../errors.js';
+import { decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { type Answer, errorAnswer, formatRateLimits } from './answers.js';
@@ -211,7 +213,10 @@ export class HttpLimiter {
       watching = context;
       let slotless = false;
       if (concurrency !== undefined) {
-        lease = await concurrency.limiter.acquire(plan.slotKey!);
+        const scope = decisionChannel.hasSubscribers
+          ? { shadow: shadow || concurrency.shadow, local: false, project }
+          : ENGINE_SCOPE;
+        lease = await acquireIn(concurrency.limiter, plan.slotKey!, scope);
         if (lease === null) {
           // A concurrency limit in shadow lets the request go on without a slot, reported.
           if (concurrency.shadow) {

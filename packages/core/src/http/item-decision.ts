@@ -1,5 +1,7 @@
+import { decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import type { Project } from '../quotas/quota-config.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
+import { checkAndUseQuotasIn } from '../sliding-window/sliding-window-rate-limiter.js';
 import { reasonCodeOf } from './answers.js';
 import type { DroppedItem } from './dropped-items.js';
 import { REJECT_ALL_SECONDS } from './header-values.js';
@@ -103,9 +105,21 @@ export async function decideItem(
   }
   const { windows } = engines;
   if (windows === undefined || item.quantity === 0) return NO_REFUSALS;
-  const [grant] = await windows.limiter.checkAndUseQuotas([
-    { prefix: context.prefix!, requested: item.quantity, quotas: windows.quotas },
-  ]);
+  // The scope of the decision message is built only for a subscriber of `sluice:decision`.
+  const scope = decisionChannel.hasSubscribers
+    ? {
+        shadow: shadow || windows.shadow,
+        local: false,
+        project,
+        reason: windows.reasonCode,
+        ...(item.category === undefined ? {} : { category: item.category }),
+      }
+    : ENGINE_SCOPE;
+  const [grant] = await checkAndUseQuotasIn(
+    windows.limiter,
+    [{ prefix: context.prefix!, requested: item.quantity, quotas: windows.quotas }],
+    scope,
+  );
   const refused = grant !== undefined && grant.granted < item.quantity;
   // A shadow rule is no policy the client faces: the IETF headers leave it out.
   if (policies !== undefined && !windows.shadow) {

@@ -2,6 +2,7 @@ import { ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
 import type { Project } from '../quotas/quota-config.js';
 import { type Quota, toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
+import { WINDOW_REASON } from '../sliding-window/window-decision-message.js';
 import type { SluiceOptions } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
 import { type QuotaEngineSetup, StageQuotas } from './stage-quotas.js';
@@ -14,7 +15,7 @@ import { type QuotaEngineSetup, StageQuotas } from './stage-quotas.js';
  * buildEngines({ windows: { prefix, quotas } }, setup).windows!.reasonCode; // 'sliding_window'
  * ```
  */
-export const DEFAULT_WINDOW_REASON_CODE = 'sliding_window';
+export const DEFAULT_WINDOW_REASON_CODE = WINDOW_REASON;
 
 /**
  * The concurrency key when `concurrency.key` is not given: one limit per project.

@@ -1,10 +1,14 @@
+import { type DecisionScope, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import type { Project, QuotaConfig } from '../quotas/quota-config.js';
-import { Quotas } from '../quotas/quotas.js';
+import { isRateLimitedIn, Quotas } from '../quotas/quotas.js';
 import type { QuotaCallOptions } from '../quotas/quotas-options.js';
 import type { RateLimit } from '../quotas/rate-limit.js';
 import type { RejectionCache } from '../quotas/rejection-cache.js';
 import type { Store } from '../store/store.js';
 import type { SluiceRequest } from './http-request.js';
+
+/** The decision scope of a stage deciding in shadow (shared, never written). */
+const SHADOW_SCOPE: DecisionScope = Object.freeze({ shadow: true, local: false });
 
 /**
  * The quotas of a stage for one request: the `quotas` option as a function (a list is a
@@ -73,7 +77,10 @@ export class StageQuotas {
     this.#shadow = new Quotas({ store, getQuotas, graceSeconds });
   }
 
-  /** Decides `call` for `req`: {@link Quotas.isRateLimited} on the quotas of this stage. */
+  /**
+   * Decides `call` for `req`: {@link Quotas.isRateLimited} on the quotas of this stage, its
+   * `sluice:decision` message marked shadow when `shadow` is.
+   */
   isRateLimited(
     project: Project,
     req: SluiceRequest,
@@ -82,7 +89,9 @@ export class StageQuotas {
   ): Promise<RateLimit> {
     this.#request = req;
     try {
-      return (shadow ? this.#shadow : this.#enforced).isRateLimited(project, call);
+      return shadow
+        ? isRateLimitedIn(this.#shadow, project, call, SHADOW_SCOPE)
+        : isRateLimitedIn(this.#enforced, project, call, ENGINE_SCOPE);
     } finally {
       this.#request = undefined;
     }

@@ -1,4 +1,5 @@
 import type { StoreUnavailableError } from '../errors.js';
+import { type DecisionMessage, decisionChannel, refusal } from '../metrics/decision-channel.js';
 import { type Answer, errorAnswer, SLUICE_HEADERS } from './answers.js';
 import type { RequestEvents } from './request-events.js';
 import type { RequestState } from './request-state.js';
@@ -25,7 +26,7 @@ export const STORE_UNAVAILABLE_RETRY_SECONDS = 1;
 
 /**
  * What a stage does when the store fails or misses its deadline, made visible: `store_error`
- * once per request, then `allow` admits (and so does shadow mode), `deny` drops the request
+ * once per request, a `store_failure` message on `sluice:decision` per stage, then `allow` admits (and so does shadow mode), `deny` drops the request
  * (`event_dropped` with {@link STORE_UNAVAILABLE}) and answers 503.
  *
  * @example
@@ -49,6 +50,17 @@ export class StoreFailurePolicy {
   /** Reports `error` for the request of `state`; returns the 503 when the policy denies. */
   decide(state: RequestState, error: StoreUnavailableError, shadow: boolean): Answer | undefined {
     this.#events.storeError(state, error, this.policy);
+    if (decisionChannel.hasSubscribers) {
+      decisionChannel.publish({
+        engine: 'store_failure',
+        outcome: this.policy === 'allow' ? 'admitted' : refusal(shadow),
+        reason: STORE_UNAVAILABLE,
+        fromCache: false,
+        shadow,
+        local: false,
+        project: state.project,
+      } satisfies DecisionMessage);
+    }
     if (this.policy === 'allow' || shadow) return undefined;
     this.#events.dropped(
       state,

@@ -1,4 +1,10 @@
 import { InvalidConfiguration } from '../errors.js';
+import {
+  type DecisionScope,
+  decisionChannel,
+  ENGINE_SCOPE,
+  refusal,
+} from '../metrics/decision-channel.js';
 import { keyId } from '../store/key-parts.js';
 import type { Store } from '../store/store.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
@@ -9,6 +15,7 @@ import {
   type QuotaConfig,
   validateQuotaConfig,
 } from './quota-config.js';
+import { publishQuotaDecision } from './quota-decision-message.js';
 import {
   type QuotaCallOptions,
   type QuotaContext,
@@ -50,9 +57,48 @@ export interface QuotaReset {
   removed: number;
 }
 
+/** {@link Quotas.isRateLimited} in a caller's {@link DecisionScope}; set by the class below. */
+let scopedIsRateLimited: (
+  quotas: Quotas,
+  project: Project,
+  opts: QuotaCallOptions,
+  scope: DecisionScope,
+) => Promise<RateLimit>;
+
+/**
+ * `quotas.isRateLimited(project, opts)` with its `sluice:decision` message in `scope`: how the
+ * HTTP layer says that a stage decides in shadow. Internal: not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const result = await isRateLimitedIn(quotas, project, { category: 'error' }, { shadow: true, local: false });
+ * ```
+ */
+export function isRateLimitedIn(
+  quotas: Quotas,
+  project: Project,
+  opts: QuotaCallOptions,
+  scope: DecisionScope,
+): Promise<RateLimit> {
+  return scopedIsRateLimited(quotas, project, opts, scope);
+}
+
+/** What turning a decide step into the answer needs: the step's arguments and the call's. */
+interface QuotaCall extends DecideArgs {
+  readonly project: Project;
+  readonly category: string | undefined;
+  readonly scope: DecisionScope;
+  /** The reject-all quotas in shadow that would have refused, when any applied. */
+  readonly shadowRejectAll: ExceededLimit[] | undefined;
+  /** The first of them, for the decision message. */
+  readonly shadowRejectAllQuota: QuotaConfig | undefined;
+}
+
 /**
  * Fixed-window project and organization quotas, Sentry's model: every request is checked
- * against all the quotas that apply to it in one atomic store step, all-or-nothing.
+ * against all the quotas that apply to it in one atomic store step, all-or-nothing. Each call
+ * of {@link Quotas.isRateLimited} publishes one message on `sluice:decision` when that channel
+ * has a subscriber (see `docs/metrics.md`).
  *
  * @example
  * ```ts
@@ -73,6 +119,11 @@ export class Quotas {
   readonly #keys: CounterKeys;
   readonly #rejections: RejectionCache | undefined;
 
+  static {
+    scopedIsRateLimited = (quotas, project, opts, scope) =>
+      quotas.#isRateLimited(project, opts, scope);
+  }
+
   constructor(options: QuotasOptions) {
     const resolved = resolveQuotasOptions(options);
     this.store = resolved.store;
@@ -87,6 +138,14 @@ export class Quotas {
    * `quantity` against all of them. A refusal counts nothing.
    */
   isRateLimited(project: Project, opts: QuotaCallOptions = NO_OPTIONS): Promise<RateLimit> {
+    return this.#isRateLimited(project, opts, ENGINE_SCOPE);
+  }
+
+  #isRateLimited(
+    project: Project,
+    opts: QuotaCallOptions,
+    scope: DecisionScope,
+  ): Promise<RateLimit> {
     // No async/await: with a synchronous getQuotas and the memory store, the answer is ready
     // when this returns (one resolved promise).
     try {
@@ -94,9 +153,9 @@ export class Quotas {
       validateProject(project);
       const quotas = this.#getQuotas(project, context(opts));
       if (quotas instanceof Promise) {
-        return quotas.then((q) => this.#decide(project, opts, quantity, timestampMs, q));
+        return quotas.then((q) => this.#decide(project, opts, quantity, timestampMs, q, scope));
       }
-      return this.#decide(project, opts, quantity, timestampMs, quotas);
+      return this.#decide(project, opts, quantity, timestampMs, quotas, scope);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -108,20 +167,42 @@ export class Quotas {
     quantity: number,
     timestampMs: number | undefined,
     configs: QuotaConfig[],
+    scope: DecisionScope,
   ): Promise<RateLimit> {
     let quotas = applicable(project, opts, configs, true);
+    const { category } = opts;
     // No array per decision for the common case of no reject-all quota.
     let shadowRejectAll: ExceededLimit[] | undefined;
+    let shadowRejectAllQuota: QuotaConfig | undefined;
     if (quotas.some((q) => q.limit === 0)) {
       const rejectAll = quotas.filter((q) => q.limit === 0 && q.shadow !== true);
-      if (rejectAll.length > 0) return Promise.resolve(rejectAllLimit(rejectAll));
+      if (rejectAll.length > 0) {
+        if (decisionChannel.hasSubscribers) {
+          const bound = {
+            outcome: refusal(scope.shadow),
+            quota: rejectAll[0],
+            remaining: 0,
+            fromCache: false,
+          };
+          publishQuotaDecision(bound, project, category, scope);
+        }
+        return Promise.resolve(rejectAllLimit(rejectAll));
+      }
       // A reject-all quota in shadow is reported, never counted (it has no window to count in).
+      shadowRejectAllQuota = quotas.find((q) => q.limit === 0);
       shadowRejectAll = quotas
         .filter((q) => q.limit === 0)
         .map((q) => describeLimit(q, REJECT_ALL_RETRY_AFTER));
       quotas = quotas.filter((q) => q.limit !== 0);
     }
     if (quotas.length === 0) {
+      if (decisionChannel.hasSubscribers) {
+        const bound =
+          shadowRejectAllQuota === undefined
+            ? { outcome: 'admitted' as const, quota: undefined, remaining: undefined }
+            : { outcome: 'shadow_refused' as const, quota: shadowRejectAllQuota, remaining: 0 };
+        publishQuotaDecision({ ...bound, fromCache: false }, project, category, scope);
+      }
       return Promise.resolve(
         new NotRateLimited(shadowRejectAll === undefined ? {} : { shadowLimits: shadowRejectAll }),
       );
@@ -134,17 +215,38 @@ export class Quotas {
     const cache = opts.timestamp === undefined ? this.#rejections : undefined;
     if (cache !== undefined && cache.size > 0) {
       const remembered = fromCache(cache, quotas, counters);
-      if (remembered !== undefined) return Promise.resolve(remembered);
+      if (remembered !== undefined) {
+        if (decisionChannel.hasSubscribers) {
+          const bound = {
+            outcome: refusal(scope.shadow),
+            quota: remembered.quota,
+            remaining: 0,
+            fromCache: true,
+          };
+          publishQuotaDecision(bound, project, category, scope);
+        }
+        return Promise.resolve(remembered.limited);
+      }
     }
-    const args: DecideArgs = { quantity, graceSeconds: this.graceSeconds, counters, quotas };
+    const call: QuotaCall = {
+      quantity,
+      graceSeconds: this.graceSeconds,
+      counters,
+      quotas,
+      project,
+      category,
+      scope,
+      shadowRejectAll,
+      shadowRejectAllQuota,
+    };
     // A store that answers synchronously (memory) decides now: no promise per store step.
     if (this.store.runNow !== undefined) {
-      const found = this.store.runNow(decideOperation, args, timestampMs);
-      return Promise.resolve(decision(args, found, cache, shadowRejectAll));
+      const found = this.store.runNow(decideOperation, call, timestampMs);
+      return Promise.resolve(decision(call, found, cache));
     }
     return this.store
-      .run(decideOperation, args, timestampMs)
-      .then((found) => decision(args, found, cache, shadowRejectAll));
+      .run(decideOperation, call, timestampMs)
+      .then((found) => decision(call, found, cache));
   }
 
   /** Gives `quantity` back to every counted quota that applies to the category. */
@@ -302,12 +404,15 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
   });
 }
 
-/** A refusal from the counters `cache` remembers full, or undefined when none is. */
+/**
+ * A refusal from the counters `cache` remembers full, with the quota that sets its retry, or
+ * undefined when none is.
+ */
 function fromCache(
   cache: RejectionCache,
   quotas: QuotaConfig[],
   counters: CounterKey[],
-): RateLimit | undefined {
+): { limited: RateLimit; quota: QuotaConfig } | undefined {
   const limits: ExceededLimit[] = [];
   const remembered: QuotaRemaining[] = [];
   let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
@@ -323,7 +428,7 @@ function fromCache(
       worst = { retryAfter: hit.limit.retryAfter, quota };
   }
   if (worst === undefined) return undefined;
-  return new RateLimited({
+  const limited = new RateLimited({
     retryAfter: worst.retryAfter,
     reasonCode: worst.quota.reasonCode!,
     reason: `Quota ${worst.quota.id} of ${worst.quota.limit} per ${worst.quota.windowSeconds}s is full (remembered)`,
@@ -331,24 +436,28 @@ function fromCache(
     tightest: remembered[0]!,
     quotas: remembered,
   });
+  return { limited, quota: worst.quota };
 }
 
 /**
- * Turns what the decide step found into the answer, and remembers in `cache` the quotas that
- * were full before this request (not those refused only for its size).
+ * Turns what the decide step found into the answer, remembers in `cache` the quotas that
+ * were full before this request (not those refused only for its size), and publishes the
+ * decision when `sluice:decision` has a subscriber.
  */
 function decision(
-  { quotas, counters, quantity }: DecideArgs,
+  call: QuotaCall,
   { nowMicros, counted, used: usedBefore }: QuotasDecision,
   cache: RejectionCache | undefined,
-  shadowRejectAll: ExceededLimit[] | undefined,
 ): RateLimit {
+  const { quotas, counters, quantity } = call;
   const timestamp = nowMicros / 1e6;
   const limits: ExceededLimit[] = [];
   const measuredQuotas: QuotaRemaining[] = [];
-  let shadowLimits = shadowRejectAll;
-  let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
+  let shadowLimits = call.shadowRejectAll;
+  let shadowQuota = call.shadowRejectAllQuota;
+  let worst: { retryAfter: number; quota: QuotaConfig; remaining: number } | undefined;
   let tightest: QuotaRemaining | undefined;
+  let tightestQuota: QuotaConfig | undefined;
   for (let i = 0; i < quotas.length; i++) {
     const quota = quotas[i]!;
     const { limit } = quota;
@@ -360,6 +469,7 @@ function decision(
       if (quantity > 0 ? used + quantity > limit : used >= limit) {
         shadowLimits ??= [];
         shadowLimits.push(describeLimit(quota, resetAfter));
+        shadowQuota ??= quota;
       }
       continue;
     }
@@ -377,9 +487,22 @@ function decision(
       limits.push(exceeded);
       if (remaining.full) cache?.remember(counters[i]!.base, exceeded, remaining);
       if (worst === undefined || resetAfter > worst.retryAfter)
-        worst = { retryAfter: resetAfter, quota };
+        worst = { retryAfter: resetAfter, quota, remaining: remaining.remaining };
     }
-    if (tightest === undefined || remaining.remaining < tightest.remaining) tightest = remaining;
+    if (tightest === undefined || remaining.remaining < tightest.remaining) {
+      tightest = remaining;
+      tightestQuota = quota;
+    }
+  }
+  if (decisionChannel.hasSubscribers) {
+    const { project, category, scope } = call;
+    const bound =
+      worst !== undefined
+        ? { outcome: refusal(scope.shadow), quota: worst.quota, remaining: worst.remaining }
+        : shadowQuota !== undefined
+          ? { outcome: 'shadow_refused' as const, quota: shadowQuota, remaining: undefined }
+          : { outcome: 'admitted' as const, quota: tightestQuota, remaining: tightest?.remaining };
+    publishQuotaDecision({ ...bound, fromCache: false }, project, category, scope);
   }
   const measured: RateLimitInit =
     tightest === undefined ? {} : { tightest, quotas: measuredQuotas };

@@ -1,4 +1,5 @@
 import { InvalidConfiguration } from '../errors.js';
+import { type DecisionScope, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import { onlyAStore, type Store, storeOption } from '../store/store.js';
 import { planCalls, windowKey } from './call-plan.js';
 import type { Quota } from './quota.js';
@@ -32,6 +33,9 @@ import { resetWindowOperation } from './window-reset.js';
  * const [grant] = await limiter.checkAndUseQuotas([{ prefix: 'org:123', requested: 1, quotas }]);
  * if (grant.granted === 0) console.log(`limited, retry in ${grant.retryAfter} s`);
  * ```
+ *
+ * `checkAndUseQuotas` and `checkWithinQuotas` publish one message per request on
+ * `sluice:decision` when that channel has a subscriber (see `docs/metrics.md`).
  */
 export class SlidingWindowRateLimiter {
   /** Where the windows live. */
@@ -60,7 +64,8 @@ export class SlidingWindowRateLimiter {
     timestamp?: number,
   ): Promise<[timestamp: number, grants: GrantedQuota[]]> {
     const valid = validateRequests(requests);
-    const { nowUs, grants } = await decide(this.store, valid, timestampMs(timestamp), false);
+    const ms = timestampMs(timestamp);
+    const { nowUs, grants } = await decide(this.store, valid, ms, false, ENGINE_SCOPE);
     return [timestamp ?? nowUs / 1e6, grants];
   }
 
@@ -107,8 +112,7 @@ export class SlidingWindowRateLimiter {
    * ```
    */
   async checkAndUseQuotas(requests: RequestedQuota[], timestamp?: number): Promise<GrantedQuota[]> {
-    const valid = validateRequests(requests);
-    return (await decide(this.store, valid, timestampMs(timestamp), true)).grants;
+    return checkAndUseQuotasIn(this, requests, ENGINE_SCOPE, timestamp);
   }
 
   /**
@@ -131,4 +135,24 @@ export class SlidingWindowRateLimiter {
     );
     return cleared.filter(Boolean).length;
   }
+}
+
+/**
+ * `limiter.checkAndUseQuotas(requests, timestamp)` with its `sluice:decision` messages in
+ * `scope`: how the HTTP layer says that a stage decides in shadow, and for which project and
+ * category. Internal: not exported from the package.
+ *
+ * @example
+ * ```ts
+ * const [grant] = await checkAndUseQuotasIn(limiter, requests, { shadow: false, local: false, category: 'error' });
+ * ```
+ */
+export async function checkAndUseQuotasIn(
+  limiter: SlidingWindowRateLimiter,
+  requests: RequestedQuota[],
+  scope: DecisionScope,
+  timestamp?: number,
+): Promise<GrantedQuota[]> {
+  const valid = validateRequests(requests);
+  return (await decide(limiter.store, valid, timestampMs(timestamp), true, scope)).grants;
 }

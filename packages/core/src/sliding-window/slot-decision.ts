@@ -1,8 +1,10 @@
+import { type DecisionScope, decisionChannel } from '../metrics/decision-channel.js';
 import type { Store } from '../store/store.js';
 import { planCalls, type RequestAnswer, type StoreCallPlan } from './call-plan.js';
 import type { Quota } from './quota.js';
 import type { GrantedQuota, ValidRequest } from './requests.js';
 import { decideOperation, type WindowDecision } from './window-decide.js';
+import { publishWindowDecisions } from './window-decision-message.js';
 import { recordOperation } from './window-record.js';
 
 /**
@@ -17,10 +19,11 @@ type Findings = Array<Array<{ remaining: number; retryMs: number }>>;
  * Runs the store calls of a decision one after the other, each asking only for what the
  * earlier ones granted, at one decision time (the first call's when none was given). With
  * `consume`, every call reserves what it grants; what a later call refused is then given back.
+ * With a subscriber on `sluice:decision`, each request's decision is published in `scope`.
  *
  * @example
  * ```ts
- * const { grants } = await decide(store, validateRequests(requests), 100_000, true);
+ * const { grants } = await decide(store, validateRequests(requests), 100_000, true, ENGINE_SCOPE);
  * ```
  */
 export async function decide(
@@ -28,6 +31,7 @@ export async function decide(
   requests: readonly ValidRequest[],
   ms: number | undefined,
   consume: boolean,
+  scope: DecisionScope,
 ): Promise<{ nowUs: number; grants: GrantedQuota[] }> {
   const plans = planCalls(store.prefix, requests, store.clustered);
   const asked = requests.map((r) => r.requested);
@@ -58,6 +62,9 @@ export async function decide(
   if (ms !== undefined) nowUs = ms * 1000;
   const grants = requests.map((request, i) => grantOf(request, findings[i]!));
   if (plans.length > 1) await giveBack(store, reserved, (i) => grants[i]!.granted, timeMs);
+  if (decisionChannel.hasSubscribers) {
+    publishWindowDecisions(requests, grants, findings, consume, scope);
+  }
   return { nowUs, grants };
 }
 

@@ -1,3 +1,4 @@
+import { publishStoreCall, storeChannel } from '../metrics/store-channel.js';
 import { CounterWindows } from './counter-window.js';
 import { ExpiringEntries } from './expiring-entries.js';
 import { resolveMemoryStoreOptions } from './memory-store-options.js';
@@ -127,9 +128,26 @@ export class MemoryStore implements Store {
    * ```
    */
   runNow<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): R {
+    if (storeChannel.hasSubscribers) return this.#timedStep(operation, args, timestampMs);
     const now = this.#clock();
     this.#now = now;
     return operation.decode(operation.memory(this.#state, args, timestampMs ?? now), args);
+  }
+
+  /** {@link MemoryStore.runNow} timed and published on `sluice:store`, for its subscribers. */
+  #timedStep<A, R>(operation: Operation<A, R>, args: A, timestampMs: number | undefined): R {
+    const startedAt = performance.now();
+    let result: R;
+    try {
+      const now = this.#clock();
+      this.#now = now;
+      result = operation.decode(operation.memory(this.#state, args, timestampMs ?? now), args);
+    } catch (error) {
+      publishStoreCall('memory', operation.name, startedAt, error);
+      throw error;
+    }
+    publishStoreCall('memory', operation.name, startedAt, undefined);
+    return result;
   }
 
   /** Drops every key. */

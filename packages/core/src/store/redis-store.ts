@@ -1,3 +1,4 @@
+import { storeChannel, timedStoreCall } from '../metrics/store-channel.js';
 import { type MemoryPolicy, readMemoryPolicy, warnIfEvicting } from './eviction-policy.js';
 import type { Operation } from './operation.js';
 import { RedisBatcher } from './redis-batcher.js';
@@ -94,8 +95,14 @@ export class RedisStore implements Store {
     });
   }
 
-  /** Runs one call of `operation` in a batch of that operation (see {@link RedisBatcher}). */
+  /**
+   * Runs one call of `operation` in a batch of that operation (see {@link RedisBatcher}); with
+   * a subscriber on `sluice:store`, the call is timed and published when it settles.
+   */
   run<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): Promise<R> {
-    return this.#batcher.run(operation, args, timestampMs);
+    if (!storeChannel.hasSubscribers) return this.#batcher.run(operation, args, timestampMs);
+    return timedStoreCall('redis', operation.name, () =>
+      this.#batcher.run(operation, args, timestampMs),
+    );
   }
 }
