@@ -1,0 +1,169 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type Attributes, metrics } from '@opentelemetry/api';
+import { BoundedValues } from './bounded-values.js';
+import { DECISION_CHANNEL, type DecisionMessage } from './decision-channel.js';
+import { resolveMetricsOptions, type SluiceMetricsOptions } from './otel-options.js';
+import { STORE_CHANNEL, type StoreCallMessage } from './store-channel.js';
+
+/**
+ * Name of the channel on which the local fallback says it starts or stops (`{ state: 'start' |
+ * 'stop' }`); the bridge listens by name.
+ */
+const FALLBACK_CHANNEL = 'sluice:fallback';
+
+/**
+ * Bucket bounds of `sluice.store.duration`, in seconds: 50 us (a memory step) to 1 s (past
+ * any sensible `timeoutMs`), so both stores and a timing-out Redis are told apart.
+ */
+const STORE_DURATION_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+
+/**
+ * A running bridge: {@link SluiceMetrics.stop} unsubscribes it.
+ *
+ * @example
+ * ```ts
+ * const bridge = sluiceMetrics({ meterProvider });
+ * process.on('SIGTERM', () => bridge.stop());
+ * ```
+ */
+export interface SluiceMetrics {
+  /** Unsubscribes from every channel; the instruments stay, and count nothing more. */
+  stop(): void;
+}
+
+/**
+ * Turns sluice's diagnostics channels into OpenTelemetry metrics, after Envoy's ratelimit
+ * statistics:
+ *
+ * - `sluice.decisions` (counter): every decision, by `engine`, `outcome` (`admitted`,
+ *   `refused`, `shadow_refused`), `rule`, `reason`, `category`, `shadow`, `local` and
+ *   `from_cache` (Envoy's `total_hits`, `over_limit`, `within_limit`);
+ * - `sluice.near_limit` (counter): admissions whose bound rule has used more than
+ *   `nearLimitRatio` of its limit (Envoy's `near_limit`);
+ * - `sluice.shadow_refusals` (counter): refusals reported and not enforced (Envoy's
+ *   `shadow_mode`);
+ * - `sluice.store.duration` (histogram, seconds): every store call, by `store`, `operation`
+ *   and, when it failed, `error.type` (`timeout` or the error's name);
+ * - `sluice.fallback.transitions` (counter, by `state`) and `sluice.fallback.active`
+ *   (up-down counter): the local fallback starting and stopping.
+ *
+ * Attributes have bounded cardinality: each takes at most `maxAttributeValues` distinct values
+ * (then `_other`), and the project id is added only with `projectAttribute: true`.
+ *
+ * @example
+ * ```ts
+ * import { MeterProvider } from '@opentelemetry/sdk-metrics';
+ * import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+ * import { sluiceMetrics } from '@sluice/core/opentelemetry';
+ *
+ * const exporter = new PrometheusExporter({ port: 9464 }); // serves /metrics
+ * const bridge = sluiceMetrics({ meterProvider: new MeterProvider({ readers: [exporter] }) });
+ * ```
+ */
+export function sluiceMetrics(options?: SluiceMetricsOptions): SluiceMetrics {
+  const { meter, projectAttribute, nearLimitRatio, maxAttributeValues } = resolveMetricsOptions(
+    options,
+    () => metrics.getMeterProvider(),
+  );
+  const bounded = () => new BoundedValues(maxAttributeValues);
+  const rules = bounded();
+  const reasons = bounded();
+  const categories = bounded();
+  const operations = bounded();
+  const errorTypes = bounded();
+
+  const decisions = meter.createCounter('sluice.decisions', {
+    description: 'Rate-limiting decisions, by engine, outcome and the rule that bound them',
+    unit: '{decision}',
+  });
+  const nearLimit = meter.createCounter('sluice.near_limit', {
+    description: `Admissions that left their rule with more than ${nearLimitRatio} of its limit used`,
+    unit: '{decision}',
+  });
+  const shadowRefusals = meter.createCounter('sluice.shadow_refusals', {
+    description: 'Refusals reported by a shadow rule or stage and not enforced',
+    unit: '{decision}',
+  });
+  const storeDuration = meter.createHistogram('sluice.store.duration', {
+    description: 'Duration of one store call (one Lua script call on Redis, one step in memory)',
+    unit: 's',
+    advice: { explicitBucketBoundaries: STORE_DURATION_BUCKETS },
+  });
+  const fallbackTransitions = meter.createCounter('sluice.fallback.transitions', {
+    description: 'The local fallback starting (state=start) or stopping (state=stop)',
+    unit: '{transition}',
+  });
+  const fallbackActive = meter.createUpDownCounter('sluice.fallback.active', {
+    description: 'Stores deciding on their local fallback now',
+    unit: '{store}',
+  });
+
+  const onDecision = (raw: unknown): void => {
+    const message = raw as DecisionMessage;
+    const rule: Attributes = { engine: message.engine };
+    if (message.rule !== undefined) rule.rule = rules.bound(message.rule);
+    if (message.reason !== undefined) rule.reason = reasons.bound(message.reason);
+    if (message.category !== undefined) rule.category = categories.bound(message.category);
+    rule.local = message.local;
+    if (projectAttribute && message.project !== undefined) {
+      rule.project = String(message.project.id);
+    }
+    decisions.add(1, {
+      ...rule,
+      outcome: message.outcome,
+      shadow: message.shadow,
+      from_cache: message.fromCache,
+    });
+    if (message.outcome === 'shadow_refused') shadowRefusals.add(1, rule);
+    else if (message.outcome === 'admitted' && isNearLimit(message, nearLimitRatio)) {
+      nearLimit.add(1, rule);
+    }
+  };
+  const onStoreCall = (raw: unknown): void => {
+    const call = raw as StoreCallMessage;
+    const attributes: Attributes = {
+      store: call.store,
+      operation: operations.bound(call.operation),
+    };
+    if (call.error !== undefined)
+      attributes['error.type'] = errorTypes.bound(errorType(call.error));
+    storeDuration.record(call.durationMs / 1000, attributes);
+  };
+  const onFallback = (raw: unknown): void => {
+    const state = (raw as { state?: unknown } | null)?.state;
+    if (state !== 'start' && state !== 'stop') return;
+    fallbackTransitions.add(1, { state });
+    fallbackActive.add(state === 'start' ? 1 : -1);
+  };
+
+  subscribe(DECISION_CHANNEL, onDecision);
+  subscribe(STORE_CHANNEL, onStoreCall);
+  subscribe(FALLBACK_CHANNEL, onFallback);
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe(DECISION_CHANNEL, onDecision);
+      unsubscribe(STORE_CHANNEL, onStoreCall);
+      unsubscribe(FALLBACK_CHANNEL, onFallback);
+    },
+  };
+}
+
+/** An admission whose bound rule has used more than `ratio` of its limit. */
+function isNearLimit(message: DecisionMessage, ratio: number): boolean {
+  const { limit, remaining } = message;
+  if (limit === undefined || remaining === undefined || !(limit > 0)) return false;
+  return limit - remaining > ratio * limit;
+}
+
+/** `timeout` for a store call that missed its deadline, else the error's name. */
+function errorType(error: unknown): string {
+  if (error === null || typeof error !== 'object') return typeof error;
+  if ((error as { timedOut?: unknown }).timedOut === true) return 'timeout';
+  const { name } = error as { name?: unknown };
+  return typeof name === 'string' && name !== '' ? name : 'Error';
+}
