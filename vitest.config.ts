@@ -9,6 +9,10 @@ export default defineConfig({
       { find: /^@sluice\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@sluice\/core\/redis$/, replacement: src('core/src/redis.ts') },
       { find: /^@sluice\/core\/adapter$/, replacement: src('core/src/adapter.ts') },
+      {
+        find: /^@sluice\/core\/opentelemetry$/,
+        replacement: src('core/src/opentelemetry.ts'),
+      },
       { find: /^@sluice\/(express|koa|fastify)$/, replacement: src('$1/src/index.ts') },
     ],
   },

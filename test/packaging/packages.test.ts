@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ const ENTRIES: Array<[specifier: string, exportName: string]> = [
   ['@sluice/core', 'Quotas'],
   ['@sluice/core/redis', 'RedisStore'],
   ['@sluice/core/adapter', 'HttpLimiter'],
+  ['@sluice/core/opentelemetry', 'sluiceMetrics'],
   ['@sluice/express', 'sluice'],
   ['@sluice/koa', 'sluice'],
   ['@sluice/fastify', 'sluicePlugin'],
@@ -60,4 +63,30 @@ describe('packaging (built output)', () => {
     },
     60_000,
   );
+
+  it('@sluice/core and @sluice/core/redis never import @opentelemetry/api (an optional peer)', () => {
+    const dist = join(root, 'packages/core/dist');
+    /** Every bare specifier the built module `file` reaches through its relative imports. */
+    const bare = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(file, 'utf8');
+      for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+        if (specifier!.startsWith('.')) visit(join(dirname(file), specifier!));
+        else bare.add(specifier!);
+      }
+    };
+    visit(join(dist, 'index.js'));
+    visit(join(dist, 'redis.js'));
+    expect(seen.size).toBeGreaterThan(50);
+    expect([...bare].filter((s) => s.startsWith('@opentelemetry'))).toEqual([]);
+    expect(bare).toContain('node:diagnostics_channel');
+    // The bridge's entry does import it.
+    seen.clear();
+    bare.clear();
+    visit(join(dist, 'opentelemetry.js'));
+    expect(bare).toContain('@opentelemetry/api');
+  });
 });
