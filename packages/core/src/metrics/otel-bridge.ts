@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type Attributes, metrics } from '@opentelemetry/api';
 import { BoundedValues } from './bounded-values.js';
+import { CountedSeries } from './counted-series.js';
 import { DECISION_CHANNEL, type DecisionMessage } from './decision-channel.js';
 import { resolveMetricsOptions, type SluiceMetricsOptions } from './otel-options.js';
 import { STORE_CHANNEL, type StoreCallMessage } from './store-channel.js';
@@ -29,7 +30,7 @@ const STORE_DURATION_BUCKETS = [
  * ```
  */
 export interface SluiceMetrics {
-  /** Unsubscribes from every channel; the instruments stay, and count nothing more. */
+  /** Unsubscribes from every channel; the instruments stay, and their totals stop growing. */
   stop(): void;
 }
 
@@ -49,8 +50,11 @@ export interface SluiceMetrics {
  * - `sluice.fallback.transitions` (counter, by `state`) and `sluice.fallback.active`
  *   (up-down counter): the local fallback starting and stopping.
  *
- * Attributes have bounded cardinality: each takes at most `maxAttributeValues` distinct values
- * (then `_other`), and the project id is added only with `projectAttribute: true`.
+ * The three decision counters are observable counters, totalled in-process and read by the SDK
+ * when it collects (an ordinary counter to every exporter), so a decision costs a map lookup
+ * rather than the SDK's attribute hashing. Attributes have bounded cardinality: each takes at
+ * most `maxAttributeValues` distinct values (then `_other`), and the project id is added only
+ * with `projectAttribute: true`.
  *
  * @example
  * ```ts
@@ -74,15 +78,15 @@ export function sluiceMetrics(options?: SluiceMetricsOptions): SluiceMetrics {
   const operations = bounded();
   const errorTypes = bounded();
 
-  const decisions = meter.createCounter('sluice.decisions', {
+  const decisions = new CountedSeries(meter, 'sluice.decisions', {
     description: 'Rate-limiting decisions, by engine, outcome and the rule that bound them',
     unit: '{decision}',
   });
-  const nearLimit = meter.createCounter('sluice.near_limit', {
+  const nearLimit = new CountedSeries(meter, 'sluice.near_limit', {
     description: `Admissions that left their rule with more than ${nearLimitRatio} of its limit used`,
     unit: '{decision}',
   });
-  const shadowRefusals = meter.createCounter('sluice.shadow_refusals', {
+  const shadowRefusals = new CountedSeries(meter, 'sluice.shadow_refusals', {
     description: 'Refusals reported by a shadow rule or stage and not enforced',
     unit: '{decision}',
   });
@@ -102,33 +106,48 @@ export function sluiceMetrics(options?: SluiceMetricsOptions): SluiceMetrics {
 
   const onDecision = (raw: unknown): void => {
     const message = raw as DecisionMessage;
-    const rule: Attributes = { engine: message.engine };
-    if (message.rule !== undefined) rule.rule = rules.bound(message.rule);
-    if (message.reason !== undefined) rule.reason = reasons.bound(message.reason);
-    if (message.category !== undefined) rule.category = categories.bound(message.category);
-    rule.local = message.local;
-    if (projectAttribute && message.project !== undefined) {
-      rule.project = String(message.project.id);
-    }
-    decisions.add(1, {
-      ...rule,
-      outcome: message.outcome,
-      shadow: message.shadow,
-      from_cache: message.fromCache,
-    });
-    if (message.outcome === 'shadow_refused') shadowRefusals.add(1, rule);
-    else if (message.outcome === 'admitted' && isNearLimit(message, nearLimitRatio)) {
-      nearLimit.add(1, rule);
+    const { engine, outcome, shadow, local, fromCache } = message;
+    // Bounded first, so that the keys (and the series) are bounded too.
+    const rule = message.rule === undefined ? undefined : rules.bound(message.rule);
+    const reason = message.reason === undefined ? undefined : reasons.bound(message.reason);
+    const category =
+      message.category === undefined ? undefined : categories.bound(message.category);
+    const project =
+      projectAttribute && message.project !== undefined ? String(message.project.id) : undefined;
+    const ruleKey = `${engine}|${rule}|${reason}|${category}|${local}|${project}`;
+    const ruleAttributes = (): Attributes => {
+      const attributes: Attributes = { engine };
+      if (rule !== undefined) attributes.rule = rule;
+      if (reason !== undefined) attributes.reason = reason;
+      if (category !== undefined) attributes.category = category;
+      attributes.local = local;
+      if (project !== undefined) attributes.project = project;
+      return attributes;
+    };
+    decisions.add(`${ruleKey}|${outcome}|${shadow}|${fromCache}`, () => ({
+      ...ruleAttributes(),
+      outcome,
+      shadow,
+      from_cache: fromCache,
+    }));
+    if (outcome === 'shadow_refused') shadowRefusals.add(ruleKey, ruleAttributes);
+    else if (outcome === 'admitted' && isNearLimit(message, nearLimitRatio)) {
+      nearLimit.add(ruleKey, ruleAttributes);
     }
   };
+  /** The attributes of each kind of store call, made once: recording allocates none. */
+  const callAttributes = new Map<string, Attributes>();
   const onStoreCall = (raw: unknown): void => {
     const call = raw as StoreCallMessage;
-    const attributes: Attributes = {
-      store: call.store,
-      operation: operations.bound(call.operation),
-    };
-    if (call.error !== undefined)
-      attributes['error.type'] = errorTypes.bound(errorType(call.error));
+    const operation = operations.bound(call.operation);
+    const failure = call.error === undefined ? undefined : errorTypes.bound(errorType(call.error));
+    const key = `${call.store}|${operation}|${failure}`;
+    let attributes = callAttributes.get(key);
+    if (attributes === undefined) {
+      attributes = { store: call.store, operation };
+      if (failure !== undefined) attributes['error.type'] = failure;
+      callAttributes.set(key, attributes);
+    }
     storeDuration.record(call.durationMs / 1000, attributes);
   };
   const onFallback = (raw: unknown): void => {

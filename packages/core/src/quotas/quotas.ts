@@ -15,7 +15,7 @@ import {
   type QuotaConfig,
   validateQuotaConfig,
 } from './quota-config.js';
-import { publishQuotaDecision } from './quota-decision-message.js';
+import { publishQuotaDecision, type QuotaBinding } from './quota-decision-message.js';
 import {
   type QuotaCallOptions,
   type QuotaContext,
@@ -197,11 +197,16 @@ export class Quotas {
     }
     if (quotas.length === 0) {
       if (decisionChannel.hasSubscribers) {
-        const bound =
+        const bound: QuotaBinding =
           shadowRejectAllQuota === undefined
-            ? { outcome: 'admitted' as const, quota: undefined, remaining: undefined }
-            : { outcome: 'shadow_refused' as const, quota: shadowRejectAllQuota, remaining: 0 };
-        publishQuotaDecision({ ...bound, fromCache: false }, project, category, scope);
+            ? { outcome: 'admitted', quota: undefined, remaining: undefined, fromCache: false }
+            : {
+                outcome: 'shadow_refused',
+                quota: shadowRejectAllQuota,
+                remaining: 0,
+                fromCache: false,
+              };
+        publishQuotaDecision(bound, project, category, scope);
       }
       return Promise.resolve(
         new NotRateLimited(shadowRejectAll === undefined ? {} : { shadowLimits: shadowRejectAll }),
@@ -496,13 +501,28 @@ function decision(
   }
   if (decisionChannel.hasSubscribers) {
     const { project, category, scope } = call;
-    const bound =
+    const bound: QuotaBinding =
       worst !== undefined
-        ? { outcome: refusal(scope.shadow), quota: worst.quota, remaining: worst.remaining }
+        ? {
+            outcome: refusal(scope.shadow),
+            quota: worst.quota,
+            remaining: worst.remaining,
+            fromCache: false,
+          }
         : shadowQuota !== undefined
-          ? { outcome: 'shadow_refused' as const, quota: shadowQuota, remaining: undefined }
-          : { outcome: 'admitted' as const, quota: tightestQuota, remaining: tightest?.remaining };
-    publishQuotaDecision({ ...bound, fromCache: false }, project, category, scope);
+          ? {
+              outcome: 'shadow_refused',
+              quota: shadowQuota,
+              remaining: undefined,
+              fromCache: false,
+            }
+          : {
+              outcome: 'admitted',
+              quota: tightestQuota,
+              remaining: tightest?.remaining,
+              fromCache: false,
+            };
+    publishQuotaDecision(bound, project, category, scope);
   }
   const measured: RateLimitInit =
     tightest === undefined ? {} : { tightest, quotas: measuredQuotas };
