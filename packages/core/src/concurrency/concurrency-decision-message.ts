@@ -32,19 +32,20 @@ export function publishConcurrencyDecision(
   inFlight: number | undefined,
   scope: DecisionScope,
 ): void {
-  const message: { -readonly [K in keyof DecisionMessage]: DecisionMessage[K] } = {
+  // Every message has the same shape (absent fields undefined): one hidden class for V8.
+  const message: DecisionMessage = {
     engine: 'concurrency',
     outcome: inFlight === undefined ? refusal(scope.shadow) : 'admitted',
     rule: 'concurrency',
     reason: scope.reason ?? CONCURRENCY_REASON,
+    category: scope.category,
     fromCache: false,
     shadow: scope.shadow,
     local: scope.local,
     limit,
     remaining: inFlight === undefined ? 0 : Math.max(0, limit - inFlight),
+    project: scope.project,
     key,
   };
-  if (scope.category !== undefined) message.category = scope.category;
-  if (scope.project !== undefined) message.project = scope.project;
   decisionChannel.publish(message);
 }

@@ -54,11 +54,16 @@ export class StoreFailurePolicy {
       decisionChannel.publish({
         engine: 'store_failure',
         outcome: this.policy === 'allow' ? 'admitted' : refusal(shadow),
+        rule: undefined,
         reason: STORE_UNAVAILABLE,
+        category: undefined,
         fromCache: false,
         shadow,
         local: false,
+        limit: undefined,
+        remaining: undefined,
         project: state.project,
+        key: undefined,
       } satisfies DecisionMessage);
     }
     if (this.policy === 'allow' || shadow) return undefined;

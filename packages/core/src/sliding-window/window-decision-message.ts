@@ -64,23 +64,22 @@ export function publishWindowDecisions(
         if (position < 0 || left[p]!.remaining < left[position]!.remaining) position = p;
       }
     }
-    const message: { -readonly [K in keyof DecisionMessage]: DecisionMessage[K] } = {
+    const quota = position < 0 ? undefined : request.quotas[position];
+    // Every message has the same shape (absent fields undefined): one hidden class for V8.
+    const message: DecisionMessage = {
       engine: 'window',
       outcome: refused ? refusal(scope.shadow) : 'admitted',
+      rule: quota === undefined ? undefined : windowRule(quota),
+      reason: quota === undefined ? undefined : (scope.reason ?? WINDOW_REASON),
+      category: scope.category,
       fromCache: false,
       shadow: scope.shadow,
       local: scope.local,
+      limit: quota?.limit,
+      remaining: quota === undefined ? undefined : Math.max(0, left[position]!.remaining - taken),
+      project: scope.project,
       key: request.prefix,
     };
-    const quota = position < 0 ? undefined : request.quotas[position];
-    if (quota !== undefined) {
-      message.rule = windowRule(quota);
-      message.reason = scope.reason ?? WINDOW_REASON;
-      message.limit = quota.limit;
-      message.remaining = Math.max(0, left[position]!.remaining - taken);
-    }
-    if (scope.category !== undefined) message.category = scope.category;
-    if (scope.project !== undefined) message.project = scope.project;
     decisionChannel.publish(message);
   }
 }
