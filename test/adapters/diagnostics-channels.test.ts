@@ -91,6 +91,68 @@ describe.each(FRAMEWORKS.filter((f) => f.name === 'express 5' || f.name === 'fas
       ]);
     });
 
+    it('with onStoreError local, the decisions made on the local store say so, at its share of the limit', async () => {
+      const client = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => 50,
+      });
+      client.on('error', () => undefined);
+      try {
+        app = await framework.build({
+          options: {
+            store: new RedisStore(client, { prefix: 'down-local', timeoutMs: 100 }),
+            resolveProject,
+            quotas: [hourly(4)],
+            onStoreError: 'local',
+            localShare: 0.5,
+          },
+        });
+        decisions = recordChannel<DecisionMessage>(DECISION_CHANNEL);
+        const statuses = [(await get()).status, (await get()).status, (await get()).status];
+        expect(statuses).toEqual([200, 200, 429]);
+        // The failed call on Redis decided nothing; each request is one local quota decision.
+        expect(decisions.messages.map(summary)).toEqual([
+          'quota admitted p project_quota',
+          'quota admitted p project_quota',
+          'quota refused p project_quota',
+        ]);
+        expect(decisions.messages.map((m) => [m.local, m.limit, m.remaining])).toEqual([
+          [true, 2, 1],
+          [true, 2, 0],
+          [true, 2, 0],
+        ]);
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('a local concurrency limit scaled to 0 refuses with one decision message of its own', async () => {
+      const client = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => 50,
+      });
+      client.on('error', () => undefined);
+      try {
+        app = await framework.build({
+          options: {
+            store: new RedisStore(client, { prefix: 'down-slots', timeoutMs: 100 }),
+            resolveProject,
+            concurrency: { limit: 1 },
+            onStoreError: 'local',
+            localShare: 0.5,
+          },
+        });
+        decisions = recordChannel<DecisionMessage>(DECISION_CHANNEL);
+        expect((await get()).status).toBe(429);
+        expect(decisions.messages.map(summary)).toEqual([
+          'concurrency refused concurrency concurrency_limit',
+        ]);
+        expect(decisions.messages[0]).toMatchObject({ local: true, limit: 0, remaining: 0 });
+      } finally {
+        client.disconnect();
+      }
+    });
+
     it('a store failure is one store_failure decision per request, saying what onStoreError did', async () => {
       const client = new Redis(`redis://127.0.0.1:${await freePort()}`, {
         maxRetriesPerRequest: 1,

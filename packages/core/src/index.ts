@@ -65,13 +65,13 @@ export type { HttpHeaders, HttpRequest, SluiceRequest } from './http/http-reques
 export type { RequestOutcome } from './http/request-outcome.js';
 export { AUTH_LIMITS, readSentryAuth, type SentryAuth } from './http/sentry-auth.js';
 export { FALLBACK_PROBE_INTERVAL_MS } from './http/store-fallback.js';
-export { FALLBACK_CHANNEL, type FallbackMessage } from './metrics/fallback-channel.js';
 export {
   DECISION_CHANNEL,
   type DecisionEngine,
   type DecisionMessage,
   type DecisionOutcome,
 } from './metrics/decision-channel.js';
+export { FALLBACK_CHANNEL, type FallbackMessage } from './metrics/fallback-channel.js';
 export { STORE_CHANNEL, type StoreCallMessage } from './metrics/store-channel.js';
 export {
   organizationQuota,

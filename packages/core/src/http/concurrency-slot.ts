@@ -1,5 +1,10 @@
-import { CONCURRENCY_REASON } from '../concurrency/concurrency-decision-message.js';
+import {
+  CONCURRENCY_REASON,
+  publishConcurrencyDecision,
+} from '../concurrency/concurrency-decision-message.js';
+import { acquireIn, ConcurrencyLimiter } from '../concurrency/concurrency-limiter.js';
 import { HeldLease, type Lease } from '../concurrency/lease.js';
+import { type DecisionScope, decisionChannel } from '../metrics/decision-channel.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import type { Policies } from './ietf-headers.js';
 
@@ -49,4 +54,28 @@ export function addConcurrencyPolicy(policies: Policies, limit: number, lease: L
     ...(lease === null ? { resetSeconds: 1 } : {}),
     refused: lease === null,
   });
+}
+
+/**
+ * Takes a place of the stage's concurrency limit for `key`, the limiter publishing its decision
+ * in `scope`. The local fallback's limit of 0 has no limiter that decides: its refusal is
+ * published here, so that it too is one decision message.
+ *
+ * @example
+ * ```ts
+ * const lease = await acquireSlot(engines.concurrency, plan.slotKey, { shadow: false, local: false, project });
+ * ```
+ */
+export async function acquireSlot(
+  concurrency: { readonly limiter: Pick<ConcurrencyLimiter, 'acquire'>; readonly limit: number },
+  key: string,
+  scope: DecisionScope,
+): Promise<Lease | null> {
+  const { limiter } = concurrency;
+  if (limiter instanceof ConcurrencyLimiter) return acquireIn(limiter, key, scope);
+  const lease = await limiter.acquire(key);
+  if (lease === null && decisionChannel.hasSubscribers) {
+    publishConcurrencyDecision(key, concurrency.limit, undefined, scope);
+  }
+  return lease;
 }

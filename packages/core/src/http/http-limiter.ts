@@ -1,5 +1,4 @@
 import type { EventEmitter } from 'node:events';
-import { acquireIn } from '../concurrency/concurrency-limiter.js';
 import type { Lease } from '../concurrency/lease.js';
 import {
   InvalidConfiguration,
@@ -11,7 +10,7 @@ import { decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { type Answer, errorAnswer, formatRateLimits } from './answers.js';
-import { addConcurrencyPolicy, CONCURRENCY_REFUSALS } from './concurrency-slot.js';
+import { acquireSlot, addConcurrencyPolicy, CONCURRENCY_REFUSALS } from './concurrency-slot.js';
 import { type DroppedItem, dropRefused, refusedLimits } from './dropped-items.js';
 import type { SluiceEvents } from './http-events.js';
 import type { Identity, SluiceOptions } from './http-options.js';
@@ -207,6 +206,7 @@ export class HttpLimiter {
         key,
         prefix: plan.prefix,
         shadow,
+        local,
         policies,
         watched: undefined,
       };
@@ -214,9 +214,9 @@ export class HttpLimiter {
       let slotless = false;
       if (concurrency !== undefined) {
         const scope = decisionChannel.hasSubscribers
-          ? { shadow: shadow || concurrency.shadow, local: false, project }
+          ? { shadow: shadow || concurrency.shadow, local, project }
           : ENGINE_SCOPE;
-        lease = await acquireIn(concurrency.limiter, plan.slotKey!, scope);
+        lease = await acquireSlot(concurrency, plan.slotKey!, scope);
         if (lease === null) {
           // A concurrency limit in shadow lets the request go on without a slot, reported.
           if (concurrency.shadow) {

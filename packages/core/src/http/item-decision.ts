@@ -26,7 +26,7 @@ export const NO_REFUSALS: readonly ExceededLimit[] = Object.freeze([]);
  *
  * @example
  * ```ts
- * const context: ItemContext = { engines, req, project, key, prefix: plan.prefix, shadow: false, policies: undefined };
+ * const context: ItemContext = { engines, req, project, key, prefix: plan.prefix, shadow: false, local: false, policies: undefined };
  * ```
  */
 export interface ItemContext {
@@ -39,6 +39,8 @@ export interface ItemContext {
   readonly prefix: string | undefined;
   /** Decide without refusing: no rejection cache, nothing enforced. */
   readonly shadow: boolean;
+  /** The engines are the local fallback's (`onStoreError: 'local'`). */
+  readonly local: boolean;
   /** The IETF policies to report each limit to, when the stage sends those headers. */
   readonly policies: Policies | undefined;
   /** What shadow rules (a `shadow` quota, window group or concurrency limit) would have refused. */
@@ -109,7 +111,7 @@ export async function decideItem(
   const scope = decisionChannel.hasSubscribers
     ? {
         shadow: shadow || windows.shadow,
-        local: false,
+        local: context.local,
         project,
         reason: windows.reasonCode,
         ...(item.category === undefined ? {} : { category: item.category }),

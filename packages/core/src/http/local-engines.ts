@@ -88,6 +88,7 @@ export function localEngines(
     store: setup.store,
     graceSeconds: setup.graceSeconds,
     rejections: undefined,
+    local: true,
   });
   if (engines.concurrency === undefined || concurrencyLimit !== 0) return engines;
   return { ...engines, concurrency: { ...engines.concurrency, limiter: NO_SLOTS, limit: 0 } };

@@ -7,9 +7,6 @@ import type { RejectionCache } from '../quotas/rejection-cache.js';
 import type { Store } from '../store/store.js';
 import type { SluiceRequest } from './http-request.js';
 
-/** The decision scope of a stage deciding in shadow (shared, never written). */
-const SHADOW_SCOPE: DecisionScope = Object.freeze({ shadow: true, local: false });
-
 /**
  * The quotas of a stage for one request: the `quotas` option as a function (a list is a
  * function that ignores its arguments).
@@ -38,6 +35,8 @@ export interface QuotaEngineSetup {
   readonly graceSeconds: number;
   /** The limiter's cache of full counters, for enforced decisions; undefined: none. */
   readonly rejections: RejectionCache | undefined;
+  /** The engines decide on the local fallback store: their decision messages say `local`. */
+  readonly local?: boolean;
 }
 
 /**
@@ -61,6 +60,9 @@ export class StageQuotas {
   readonly #source: QuotaSource;
   readonly #enforced: Quotas;
   readonly #shadow: Quotas;
+  /** The `sluice:decision` scopes of enforced and shadow decisions. */
+  readonly #enforcedScope: DecisionScope;
+  readonly #shadowScope: DecisionScope;
   /** The request being decided, during the synchronous part of a call only. */
   #request: SluiceRequest | undefined;
 
@@ -75,6 +77,9 @@ export class StageQuotas {
       ...(rejections === undefined ? {} : { rejectionCache: rejections }),
     });
     this.#shadow = new Quotas({ store, getQuotas, graceSeconds });
+    const local = setup.local === true;
+    this.#enforcedScope = local ? Object.freeze({ shadow: false, local }) : ENGINE_SCOPE;
+    this.#shadowScope = Object.freeze({ shadow: true, local });
   }
 
   /**
@@ -90,8 +95,8 @@ export class StageQuotas {
     this.#request = req;
     try {
       return shadow
-        ? isRateLimitedIn(this.#shadow, project, call, SHADOW_SCOPE)
-        : isRateLimitedIn(this.#enforced, project, call, ENGINE_SCOPE);
+        ? isRateLimitedIn(this.#shadow, project, call, this.#shadowScope)
+        : isRateLimitedIn(this.#enforced, project, call, this.#enforcedScope);
     } finally {
       this.#request = undefined;
     }

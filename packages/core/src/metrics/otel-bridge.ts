@@ -3,14 +3,9 @@ import { type Attributes, metrics } from '@opentelemetry/api';
 import { BoundedValues } from './bounded-values.js';
 import { CountedSeries } from './counted-series.js';
 import { DECISION_CHANNEL, type DecisionMessage } from './decision-channel.js';
+import { FALLBACK_CHANNEL, type FallbackMessage } from './fallback-channel.js';
 import { resolveMetricsOptions, type SluiceMetricsOptions } from './otel-options.js';
 import { STORE_CHANNEL, type StoreCallMessage } from './store-channel.js';
-
-/**
- * Name of the channel on which the local fallback says it starts or stops (`{ state: 'start' |
- * 'stop' }`); the bridge listens by name.
- */
-const FALLBACK_CHANNEL = 'sluice:fallback';
 
 /**
  * Bucket bounds of `sluice.store.duration`, in seconds: 50 us (a memory step) to 1 s (past
@@ -151,7 +146,8 @@ export function sluiceMetrics(options?: SluiceMetricsOptions): SluiceMetrics {
     storeDuration.record(call.durationMs / 1000, attributes);
   };
   const onFallback = (raw: unknown): void => {
-    const state = (raw as { state?: unknown } | null)?.state;
+    // Read defensively: another copy of sluice may publish on the channel too.
+    const state = (raw as Partial<FallbackMessage> | null)?.state as unknown;
     if (state !== 'start' && state !== 'stop') return;
     fallbackTransitions.add(1, { state });
     fallbackActive.add(state === 'start' ? 1 : -1);
