@@ -2,7 +2,9 @@
 // sluice:decision message per engine decision (the engines publish; the HTTP layer only tells
 // them the stage's shadow state, project and category), never a second one for the same
 // decision; a store failure adds one store_failure decision saying what onStoreError did.
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { DECISION_CHANNEL, type DecisionMessage, Quota } from '@sluice/core';
+import { sluiceMetrics } from '@sluice/core/opentelemetry';
 import { RedisStore } from '@sluice/core/redis';
 import { recordChannel } from '@sluice/test-support/channels';
 import { FRAMEWORKS, type TestApp } from '@sluice/test-support/frameworks';
@@ -18,6 +20,12 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const auth = sentryAuth(PROJECTS.one.key);
+
+/** A reader that exports nothing: the test collects from it. */
+class CollectingReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
 const project = { id: PROJECTS.one.id, organizationId: PROJECTS.one.organizationId };
 
 /** What a test compares of a message: its engine, outcome, rule and shadow flag. */
@@ -108,7 +116,22 @@ describe.each(FRAMEWORKS.filter((f) => f.name === 'express 5' || f.name === 'fas
           },
         });
         decisions = recordChannel<DecisionMessage>(DECISION_CHANNEL);
+        const reader = new CollectingReader();
+        const provider = new MeterProvider({ readers: [reader] });
+        const bridge = sluiceMetrics({ meterProvider: provider });
         const statuses = [(await get()).status, (await get()).status, (await get()).status];
+        // The fallback's own sluice:fallback message, counted by the bridge.
+        const { resourceMetrics } = await reader.collect();
+        bridge.stop();
+        await provider.shutdown();
+        const points = new Map(
+          resourceMetrics.scopeMetrics
+            .flatMap((scope) => scope.metrics)
+            .map((metric) => [metric.descriptor.name, metric.dataPoints]),
+        );
+        const transitions = points.get('sluice.fallback.transitions');
+        expect(transitions?.map((p) => [p.attributes, p.value])).toEqual([[{ state: 'start' }, 1]]);
+        expect(points.get('sluice.fallback.active')?.map((p) => p.value)).toEqual([1]);
         expect(statuses).toEqual([200, 200, 429]);
         // The failed call on Redis decided nothing; each request is one local quota decision.
         expect(decisions.messages.map(summary)).toEqual([
