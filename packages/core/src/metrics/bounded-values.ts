@@ -3,7 +3,9 @@
  *
  * @example
  * ```ts
- * new BoundedValues(1).bound('a'); new BoundedValues(1).bound('b'); // 'b', then OTHER_VALUE
+ * const reasons = new BoundedValues(1);
+ * reasons.bound('project_quota'); // 'project_quota'
+ * reasons.bound('org_quota'); // OTHER_VALUE ('_other')
  * ```
  */
 export const OTHER_VALUE = '_other';

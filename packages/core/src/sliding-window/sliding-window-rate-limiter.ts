@@ -111,7 +111,7 @@ export class SlidingWindowRateLimiter {
    * // grant: { prefix: 'org:1', granted: 5, reachedQuotas: [] }
    * ```
    */
-  async checkAndUseQuotas(requests: RequestedQuota[], timestamp?: number): Promise<GrantedQuota[]> {
+  checkAndUseQuotas(requests: RequestedQuota[], timestamp?: number): Promise<GrantedQuota[]> {
     return checkAndUseQuotasIn(this, requests, ENGINE_SCOPE, timestamp);
   }
 
