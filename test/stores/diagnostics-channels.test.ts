@@ -99,6 +99,18 @@ describe.each(['memory', 'redis'] as const)('diagnostics channels on %s', (kind)
     for (const spy of published) expect(spy).not.toHaveBeenCalled();
   });
 
+  it('without a subscriber, store calls are not even timed; with one, each is', async () => {
+    const clock = vi.spyOn(performance, 'now');
+    const quotas = new Quotas({ store: harness.store(), getQuotas: () => [enforced] });
+    await quotas.isRateLimited(project);
+    await quotas.isRateLimited(project, { timestamp: T0 });
+    expect(clock).not.toHaveBeenCalled();
+    const calls = record<StoreCallMessage>(STORE_CHANNEL);
+    await quotas.isRateLimited(project, { timestamp: T0 });
+    expect(calls.messages).toHaveLength(1);
+    expect(clock).toHaveBeenCalledTimes(2);
+  });
+
   it('quotas: one decision per call, naming the rule that bound it, its limit and what is left', async () => {
     const decisions = record<DecisionMessage>(DECISION_CHANNEL);
     const calls = record<StoreCallMessage>(STORE_CHANNEL);
