@@ -85,6 +85,7 @@ export {
 } from './quotas/quota-config.js';
 export {
   type QuotaReset,
+  type QuotaResetOptions,
   Quotas,
   type QuotaUsage,
   REJECT_ALL_RETRY_AFTER,

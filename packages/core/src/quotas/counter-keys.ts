@@ -62,7 +62,7 @@ export class CounterKeys {
   /** The counter key of `quota` for scope value `value` in organization `organizationId`. */
   of(
     organizationId: string | number,
-    scope: QuotaScope,
+    scope: Exclude<QuotaScope, 'global'>,
     value: string | number,
     quota: Pick<QuotaConfig, 'id' | 'windowSeconds'>,
   ): CounterKey {

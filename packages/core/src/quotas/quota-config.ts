@@ -8,11 +8,15 @@ import {
   positiveSeconds,
 } from '../validate.js';
 
-/** What a quota counts per: the whole organization, one project, or one public key. */
-export type QuotaScope = 'organization' | 'project' | 'key';
+/**
+ * What a quota counts per: the whole organization, one project, one public key, or everything
+ * (`global`: one counter shared by every organization and process, spent from budget slices
+ * each process takes in one atomic step; see docs/global-quotas.md).
+ */
+export type QuotaScope = 'organization' | 'project' | 'key' | 'global';
 
 /** The scopes a {@link QuotaConfig} may name. */
-export const QUOTA_SCOPES: readonly QuotaScope[] = ['organization', 'project', 'key'];
+export const QUOTA_SCOPES: readonly QuotaScope[] = ['organization', 'project', 'key', 'global'];
 
 /**
  * One fixed-window quota, as Sentry and Relay define it.
@@ -28,7 +32,10 @@ export interface QuotaConfig {
   id: string;
   /** What the quota counts per. @default 'organization' */
   scope?: QuotaScope;
-  /** Applies only when it matches the request's organization, project or key id (compared as strings). */
+  /**
+   * Applies only when it matches the request's organization, project or key id (compared as
+   * strings). Not allowed on a `global` quota, which applies to every request of its categories.
+   */
   scopeId?: string;
   /** Data categories it applies to; absent or empty: all. */
   categories?: string[];
@@ -147,7 +154,7 @@ export function isPlainQuota(quota: QuotaConfig): boolean {
     if (!isKnownToken(quota.reasonCode)) return false;
   }
   if (scope !== undefined && scope !== 'organization' && scope !== 'project' && scope !== 'key') {
-    return false;
+    if (scope !== 'global' || scopeId !== undefined) return false;
   }
   if (scopeId !== undefined && typeof scopeId !== 'string' && typeof scopeId !== 'number') {
     return false;
@@ -187,6 +194,13 @@ export function validateQuotaConfig(quota: QuotaConfig, path: string): void {
   if (limit !== null || quota.reasonCode !== undefined)
     headerToken(`${path}.reasonCode`, quota.reasonCode);
   if (quota.scope !== undefined) oneOf(`${path}.scope`, quota.scope, QUOTA_SCOPES);
+  if (quota.scope === 'global' && quota.scopeId !== undefined) {
+    throw new InvalidConfiguration(
+      `${path}.scopeId`,
+      quota.scopeId,
+      'nothing: a global quota applies to every request of its categories (remove scopeId, or use another scope)',
+    );
+  }
   if (
     quota.scopeId !== undefined &&
     typeof quota.scopeId !== 'string' &&

@@ -7,8 +7,19 @@ import {
 } from '../metrics/decision-channel.js';
 import { keyId } from '../store/key-parts.js';
 import type { Store } from '../store/store.js';
+import { optionalBoolean } from '../validate.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
 import { type DecideArgs, decideOperation, type QuotasDecision } from './counter-operations.js';
+import { globalRefusal, withGlobal } from './global-answer.js';
+import { GlobalBudget } from './global-budget.js';
+import {
+  commitGlobal,
+  type GlobalContext,
+  type GlobalQuota,
+  type GlobalSpend,
+  releaseGlobal,
+  spendGlobal,
+} from './global-spend.js';
 import {
   isPlainQuota,
   type Project,
@@ -25,6 +36,7 @@ import {
   validateProject,
 } from './quotas-options.js';
 import {
+  describeLimit,
   type ExceededLimit,
   NotRateLimited,
   type QuotaRemaining,
@@ -45,8 +57,26 @@ export const REJECT_ALL_RETRY_AFTER = 60;
 export interface QuotaUsage {
   /** The quota. */
   quota: QuotaConfig;
-  /** `used - refunded` in the current window; null for a quota that is not counted (limit 0). */
+  /**
+   * `used - refunded` in the current window; null for a quota that is not counted (limit 0).
+   * A global quota's: its shared counter less what this process holds (`held`).
+   */
   used: number | null;
+  /** A global quota only: units this process holds unspent in its slice of the window. */
+  held?: number;
+}
+
+/**
+ * Options of {@link Quotas.reset}.
+ *
+ * @example
+ * ```ts
+ * await quotas.reset(project, { global: true });
+ * ```
+ */
+export interface QuotaResetOptions extends Pick<QuotaCallOptions, 'key' | 'timestamp'> {
+  /** Clear the global quotas that apply to the project instead of its own. @default false */
+  global?: boolean;
 }
 
 /** One line of {@link Quotas.reset}: a quota whose current window was cleared. */
@@ -118,6 +148,8 @@ export class Quotas {
   readonly #getQuotas: QuotasOptions['getQuotas'];
   readonly #keys: CounterKeys;
   readonly #rejections: RejectionCache | undefined;
+  /** The slices of global quotas this engine holds. */
+  readonly #global: GlobalContext;
 
   static {
     scopedIsRateLimited = (quotas, project, opts, scope) =>
@@ -131,6 +163,11 @@ export class Quotas {
     this.#getQuotas = resolved.getQuotas;
     this.graceSeconds = resolved.graceSeconds;
     this.#rejections = resolved.rejectionCache;
+    this.#global = {
+      store: resolved.store,
+      budget: new GlobalBudget(resolved.store.prefix, resolved.store.clock),
+      graceSeconds: resolved.graceSeconds,
+    };
   }
 
   /**
@@ -213,6 +250,12 @@ export class Quotas {
       );
     }
 
+    for (let i = 0; i < quotas.length; i++) {
+      if (quotas[i]!.scope === 'global') {
+        return this.#decideGlobal(project, opts, quantity, timestampMs, quotas, shadowRejectAll);
+      }
+    }
+
     const counters: CounterKey[] = [];
     for (let i = 0; i < quotas.length; i++) {
       counters.push(this.#key(project, quotas[i]!, opts.key));
@@ -254,19 +297,112 @@ export class Quotas {
       .then((found) => decision(call, found, cache));
   }
 
+  /**
+   * A decision with global quotas: their slices are spent first (a store call only for a slice
+   * that is short), then the other quotas are decided in their one step; if those refuse, the
+   * global units go back to the slices.
+   */
+  #decideGlobal(
+    project: Project,
+    opts: QuotaCallOptions,
+    quantity: number,
+    timestampMs: number | undefined,
+    quotas: QuotaConfig[],
+    shadowRejectAll: ExceededLimit[] | undefined,
+  ): Promise<RateLimit> {
+    const { globals, others } = this.#splitGlobal(quotas);
+    const counters = this.#counters(project, others, opts.key);
+    const cache = opts.timestamp === undefined ? this.#rejections : undefined;
+    if (cache !== undefined && cache.size > 0 && others.length > 0) {
+      const remembered = fromCache(cache, others, counters);
+      if (remembered !== undefined) return Promise.resolve(remembered.limited);
+    }
+    const decideOthers = (spend: GlobalSpend): Promise<RateLimit> => {
+      if (!spend.admitted) return Promise.resolve(globalRefusal(spend, shadowRejectAll));
+      if (others.length === 0) {
+        commitGlobal(this.#global.budget, spend);
+        const admitted = new NotRateLimited(
+          shadowRejectAll === undefined ? {} : { shadowLimits: shadowRejectAll },
+        );
+        return Promise.resolve(withGlobal(admitted, spend));
+      }
+      const args: QuotaCall = {
+        quantity,
+        graceSeconds: this.graceSeconds,
+        counters,
+        quotas: others,
+        project,
+        category: opts.category,
+        scope: ENGINE_SCOPE,
+        shadowRejectAll,
+        shadowRejectAllQuota: undefined,
+      };
+      const finish = (found: QuotasDecision) => {
+        const answer = decision(args, found, cache);
+        if (answer.isLimited) releaseGlobal(this.#global.budget, spend);
+        else commitGlobal(this.#global.budget, spend);
+        return withGlobal(answer, spend);
+      };
+      if (this.store.runNow !== undefined) {
+        return Promise.resolve(finish(this.store.runNow(decideOperation, args, timestampMs)));
+      }
+      return this.store.run(decideOperation, args, timestampMs).then(finish, (error) => {
+        releaseGlobal(this.#global.budget, spend);
+        throw error;
+      });
+    };
+    try {
+      const spent = spendGlobal(this.#global, globals, quantity, timestampMs);
+      return spent instanceof Promise ? spent.then(decideOthers) : decideOthers(spent);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * The global quotas of a decision, one per counter (of two on one counter, the one with the
+   * smaller limit, as Relay), and the others.
+   */
+  #splitGlobal(quotas: QuotaConfig[]): { globals: GlobalQuota[]; others: QuotaConfig[] } {
+    const globals: GlobalQuota[] = [];
+    const others: QuotaConfig[] = [];
+    for (const quota of quotas) {
+      if (quota.scope !== 'global') {
+        others.push(quota);
+        continue;
+      }
+      const counter = this.#global.budget.counter(quota);
+      const same = globals.findIndex((g) => g.counter === counter);
+      if (same < 0) globals.push({ quota, counter });
+      else if (quota.limit !== null && (globals[same]!.quota.limit ?? Infinity) > quota.limit) {
+        globals[same] = { quota, counter };
+      }
+    }
+    return { globals, others };
+  }
+
   /** Gives `quantity` back to every counted quota that applies to the category. */
   async refund(project: Project, opts: QuotaCallOptions = {}): Promise<void> {
     const { quantity, timestampMs } = resolveCallOptions(opts);
     validateProject(project);
-    const quotas = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
-    if (quotas.length === 0 || quantity === 0) return;
+    const applicable = (await this.#applicable(project, opts, true)).filter((q) => q.limit !== 0);
+    if (applicable.length === 0 || quantity === 0) return;
+    const { globals, others: quotas } = this.#splitGlobal(applicable);
+    // A global quota's units go back to this process's slice: spent again here, or forgotten
+    // with the window, at no store call.
+    for (const { counter } of globals) this.#global.budget.refund(counter, quantity, timestampMs);
+    if (quotas.length === 0) return;
     const counters = this.#counters(project, quotas, opts.key);
     for (const { base } of counters) this.#rejections?.forget(base);
     const args = { quantity, graceSeconds: this.graceSeconds, counters };
     await this.store.run(refundOperation, args, timestampMs);
   }
 
-  /** `used - refunded` of every quota that applies to the project (or key), in its current window. */
+  /**
+   * `used - refunded` of every quota that applies to the project (or key), in its current
+   * window. A global quota's `used` is its shared counter less the units this process holds
+   * unspent (`held`): units other processes hold unspent count as used.
+   */
   async getUsage(
     project: Project,
     opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
@@ -274,17 +410,35 @@ export class Quotas {
     const { timestampMs } = resolveCallOptions(opts);
     validateProject(project);
     const quotas = await this.#applicable(project, opts, false);
-    const trackable = quotas.filter((q) => q.limit !== 0);
+    const trackable = quotas.filter((q) => q.limit !== 0 && q.scope !== 'global');
+    const globals = quotas.map((q) =>
+      q.limit !== 0 && q.scope === 'global' ? this.#globalUsage(q, timestampMs) : undefined,
+    );
     let usage: readonly number[] = [];
     if (trackable.length > 0) {
       const counters = this.#counters(project, trackable, opts.key);
       usage = await this.store.run(usageOperation, { counters }, timestampMs);
     }
     let next = 0;
-    return quotas.map((quota) => ({
-      quota,
-      used: quota.limit === 0 ? null : usage[next++]!,
-    }));
+    const result: QuotaUsage[] = [];
+    for (let i = 0; i < quotas.length; i++) {
+      const quota = quotas[i]!;
+      const global = globals[i];
+      if (global !== undefined) result.push({ quota, ...(await global) });
+      else result.push({ quota, used: quota.limit === 0 ? null : usage[next++]! });
+    }
+    return result;
+  }
+
+  /** A global quota's usage: its counter, one store call of its own (its own hash slot). */
+  async #globalUsage(
+    quota: QuotaConfig,
+    timestampMs: number | undefined,
+  ): Promise<{ used: number; held: number }> {
+    const counter = this.#global.budget.counter(quota);
+    const [count] = await this.store.run(usageOperation, { counters: [counter] }, timestampMs);
+    const held = this.#global.budget.heldAt(counter, timestampMs);
+    return { used: count! - held, held };
   }
 
   /**
@@ -294,28 +448,42 @@ export class Quotas {
    * This engine's remembered refusals of those counters are forgotten at once; other
    * processes' end within their `rejectionCacheMaxSeconds` (1 s by default).
    *
+   * With `global: true`, clears instead the counters of the global quotas that apply to the
+   * project (of every category) and the slices this process holds of them; what other
+   * processes hold they still spend, within their slices (see docs/global-quotas.md).
+   *
    * @example
    * ```ts
    * const cleared = await quotas.reset({ id: 42, organizationId: 7 });
    * for (const { quota, removed } of cleared) console.log(quota.id, removed);
+   * await quotas.reset({ id: 42, organizationId: 7 }, { global: true }); // the fleet-wide ones
    * ```
    */
-  async reset(
-    project: Project,
-    opts: Pick<QuotaCallOptions, 'key' | 'timestamp'> = {},
-  ): Promise<QuotaReset[]> {
+  async reset(project: Project, opts: QuotaResetOptions = {}): Promise<QuotaReset[]> {
     const { timestampMs } = resolveCallOptions(opts);
     validateProject(project);
-    const scope = opts.key === undefined ? 'project' : 'key';
+    const global = optionalBoolean('global', opts.global) ?? false;
+    const scope = global ? 'global' : opts.key === undefined ? 'project' : 'key';
     const quotas = (await this.#applicable(project, opts, false)).filter(
       (q) => q.limit !== 0 && q.scope === scope,
     );
     if (quotas.length === 0) return [];
+    if (global) return Promise.all(quotas.map((quota) => this.#resetGlobal(quota, timestampMs)));
     const counters = this.#counters(project, quotas, opts.key);
     for (const { base } of counters) this.#rejections?.forget(base);
     const args = { graceSeconds: this.graceSeconds, counters };
     const removed = await this.store.run(resetCountersOperation, args, timestampMs);
     return quotas.map((quota, i) => ({ quota, removed: removed[i]! }));
+  }
+
+  async #resetGlobal(quota: QuotaConfig, timestampMs: number | undefined): Promise<QuotaReset> {
+    const { budget } = this.#global;
+    const counter = budget.counter(quota);
+    const args = { graceSeconds: this.graceSeconds, counters: [counter] };
+    const [count] = await this.store.run(resetCountersOperation, args, timestampMs);
+    const held = budget.heldAt(counter, timestampMs);
+    budget.forget(counter);
+    return { quota, removed: count! - held };
   }
 
   async #applicable(
@@ -335,6 +503,8 @@ export class Quotas {
   /** The counter key of `quota` for this request (cached: see {@link CounterKeys}). */
   #key(project: Project, quota: QuotaConfig, key: string | undefined): CounterKey {
     const scope = quota.scope ?? 'organization';
+    // Global quotas count on counters of their own (GlobalBudget.counter), never here.
+    if (scope === 'global') throw new Error(`global quota ${quota.id} has no per-request counter`);
     return this.#keys.of(project.organizationId, scope, scopeValue(quota, project, key)!, quota);
   }
 }
@@ -389,6 +559,8 @@ function scopeValue(
   key: string | undefined,
 ): string | number | undefined {
   const scope = quota.scope ?? 'organization';
+  // A global quota counts once for everything (it has no scopeId: see validateQuotaConfig).
+  if (scope === 'global') return 'global';
   const value =
     scope === 'organization' ? project.organizationId : scope === 'project' ? project.id : key;
   if (value === undefined) return undefined;
@@ -536,13 +708,4 @@ function decision(
     limits,
     ...measured,
   });
-}
-
-function describeLimit(quota: QuotaConfig, retryAfter: number): ExceededLimit {
-  const categories = quota.categories ?? [];
-  const scope = quota.scope ?? 'organization';
-  const { reasonCode } = quota;
-  return reasonCode === undefined
-    ? { retryAfter, categories, scope }
-    : { retryAfter, categories, scope, reasonCode };
 }

@@ -1,3 +1,5 @@
+import type { QuotaConfig } from './quota-config.js';
+
 /**
  * One exceeded limit, as `X-Sentry-Rate-Limits` lists it: a quota of `RateLimit.limits`, and
  * over HTTP also a refusing sliding window or concurrency limit.
@@ -13,7 +15,7 @@ export interface ExceededLimit {
   readonly retryAfter: number;
   /** Data categories it covers; empty: all. */
   readonly categories: readonly string[];
-  /** `organization`, `project` or `key`. */
+  /** `organization`, `project`, `key` or `global`. */
   readonly scope: string;
   /** Machine-readable reason, e.g. `project_quota`; set on every limit sluice reports. */
   readonly reasonCode?: string;
@@ -96,4 +98,22 @@ export class NotRateLimited extends RateLimit {
   constructor(init: RateLimitInit = {}) {
     super(false, init);
   }
+}
+
+/**
+ * The {@link ExceededLimit} of `quota`, retried after `retryAfter` seconds.
+ *
+ * @example
+ * ```ts
+ * describeLimit({ id: 'p', scope: 'project', limit: 10, windowSeconds: 60, reasonCode: 'project_quota' }, 42);
+ * // { retryAfter: 42, categories: [], scope: 'project', reasonCode: 'project_quota' }
+ * ```
+ */
+export function describeLimit(quota: QuotaConfig, retryAfter: number): ExceededLimit {
+  const categories = quota.categories ?? [];
+  const scope = quota.scope ?? 'organization';
+  const { reasonCode } = quota;
+  return reasonCode === undefined
+    ? { retryAfter, categories, scope }
+    : { retryAfter, categories, scope, reasonCode };
 }

@@ -52,6 +52,11 @@ export interface Store {
    */
   readonly clustered: boolean;
   /**
+   * The clock that decides when a call passes no timestamp (ms since the epoch), for a store
+   * whose clock runs in this process (memory); absent on Redis, whose `TIME` decides.
+   */
+  readonly clock?: () => number;
+  /**
    * Runs one call of `operation` with `args` atomically, at `timestampMs` (ms since the epoch;
    * absent: the store's own clock, Redis `TIME` on Redis), and resolves to its decoded result;
    * rejects with `StoreUnavailableError` when the store fails, misses its deadline or answers

@@ -1,0 +1,197 @@
+import type { Store } from '../store/store.js';
+import type { CounterKey } from './counter-keys.js';
+import { type GlobalBudget, type Slice, windowOf } from './global-budget.js';
+import { type GlobalTake, globalTakeOperation } from './global-take.js';
+import type { QuotaConfig } from './quota-config.js';
+import type { QuotaRemaining } from './rate-limit.js';
+import { secondsToNextWindow } from './window.js';
+
+/**
+ * The global quotas of one decision, spent from this process's slices before the other
+ * quotas are decided (DESIGN 2.1's one-step rule is relaxed for them alone, since a global
+ * counter cannot share the organization's hash tag): a quota whose slice holds the quantity
+ * costs no store call; one whose slice is short takes a new slice in one atomic step. If a
+ * global quota refuses, or the other quotas refuse afterwards, the units go back to the slices.
+ */
+
+/** A global quota of a decision and its counter. */
+export interface GlobalQuota {
+  readonly quota: QuotaConfig;
+  readonly counter: CounterKey;
+}
+
+/** One global quota's part in a decision. */
+export interface GlobalClaim {
+  readonly quota: QuotaConfig;
+  readonly slice: Slice;
+  /** The window the claim's units belong to. */
+  windowIndex: number;
+  /** The decision time on this quota's clock, in ms. */
+  nowMs: number;
+  /** True when the quota admits the quantity (its units are set aside in the claim). */
+  admits: boolean;
+}
+
+/**
+ * What the global quotas of a decision said.
+ *
+ * @example
+ * ```ts
+ * const spent = await spendGlobal(context, globals, 1, undefined);
+ * if (spent.admitted) commitGlobal(context.budget, spent);
+ * ```
+ */
+export interface GlobalSpend {
+  readonly claims: readonly GlobalClaim[];
+  readonly quantity: number;
+  /** True when every enforced global quota admits. */
+  readonly admitted: boolean;
+}
+
+/** What a global spend needs from its engine. */
+export interface GlobalContext {
+  readonly store: Store;
+  readonly budget: GlobalBudget;
+  readonly graceSeconds: number;
+}
+
+/**
+ * Sets `quantity` aside in the slice of every global quota, taking new slices where a slice is
+ * short; synchronous when no take is needed or the store answers at once (memory).
+ *
+ * @example
+ * ```ts
+ * const spent = await spendGlobal({ store, budget, graceSeconds: 60 }, globals, 1, undefined);
+ * ```
+ */
+export function spendGlobal(
+  context: GlobalContext,
+  globals: readonly GlobalQuota[],
+  quantity: number,
+  timestampMs: number | undefined,
+): GlobalSpend | Promise<GlobalSpend> {
+  const { store, budget } = context;
+  const claims: GlobalClaim[] = [];
+  let takes: Array<Promise<void>> | undefined;
+  for (const { quota, counter } of globals) {
+    const slice = budget.slice(counter);
+    const nowMs = budget.nowMs(slice, timestampMs);
+    const windowIndex = windowOf(counter, nowMs);
+    const reserved = budget.reserve(slice, windowIndex, quantity);
+    const claim: GlobalClaim = { quota, slice, windowIndex, nowMs, admits: true };
+    claims.push(claim);
+    if (quantity > 0 && reserved === quantity) continue;
+    const need = quantity - reserved;
+    if (quantity > 0 && budget.knownShort(slice, need)) {
+      budget.giveBack(slice, windowIndex, reserved);
+      claim.admits = false;
+      continue;
+    }
+    const args = {
+      counter,
+      graceSeconds: context.graceSeconds,
+      limit: quota.limit ?? -1,
+      need,
+      want: quantity === 0 ? 0 : budget.want(slice, need, quota.limit),
+      quantity,
+      expectedWindow: windowIndex,
+    };
+    // Check-only with units in hand: admitted, as `used < limit` then holds.
+    if (quantity === 0 && slice.units > 0) continue;
+    const booking = { reserved, reservedWindow: windowIndex, quantity, limit: quota.limit };
+    const sentAt = timestampMs === undefined ? Date.now() : undefined;
+    const book = (take: GlobalTake) => {
+      claim.admits = budget.book(slice, take, booking, sentAt);
+      claim.windowIndex = take.windowIndex;
+      claim.nowMs = take.nowMicros / 1000;
+    };
+    if (store.runNow !== undefined) {
+      book(store.runNow(globalTakeOperation, args, timestampMs));
+    } else {
+      takes ??= [];
+      takes.push(
+        store.run(globalTakeOperation, args, timestampMs).then(book, (error) => {
+          // Nobody knows whether the take counted: the reserved units go back to the slice.
+          budget.giveBack(slice, windowIndex, reserved);
+          claim.admits = false;
+          throw error;
+        }),
+      );
+    }
+  }
+  if (takes === undefined) return settle(budget, claims, quantity);
+  return Promise.allSettled(takes).then((results) => {
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      // Give back what the other claims set aside before passing the failure on.
+      releaseGlobal(budget, { claims, quantity, admitted: false });
+      throw failed.reason;
+    }
+    return settle(budget, claims, quantity);
+  });
+}
+
+/** The spend, with the units of admitting claims given back when an enforced one refuses. */
+function settle(budget: GlobalBudget, claims: GlobalClaim[], quantity: number): GlobalSpend {
+  const admitted = claims.every((c) => c.admits || c.quota.shadow === true);
+  const spend: GlobalSpend = { claims, quantity, admitted };
+  if (!admitted) releaseGlobal(budget, spend);
+  return spend;
+}
+
+/**
+ * Spends the units set aside: the decision was admitted.
+ *
+ * @example
+ * ```ts
+ * if (!decision.isLimited) commitGlobal(budget, spent);
+ * ```
+ */
+export function commitGlobal(budget: GlobalBudget, spend: GlobalSpend): void {
+  for (const claim of spend.claims) if (claim.admits) budget.spend(claim.slice, spend.quantity);
+}
+
+/**
+ * Gives the units set aside back to their slices: the decision was refused.
+ *
+ * @example
+ * ```ts
+ * if (decision.isLimited) releaseGlobal(budget, spent);
+ * ```
+ */
+export function releaseGlobal(budget: GlobalBudget, spend: GlobalSpend): void {
+  for (const claim of spend.claims) {
+    if (!claim.admits) continue;
+    budget.giveBack(claim.slice, claim.windowIndex, spend.quantity);
+    claim.admits = false;
+  }
+}
+
+/**
+ * What is left of an enforced global quota for this process, as far as it knows: the units it
+ * holds plus the headroom its last take saw (other processes may have taken some since).
+ *
+ * @example
+ * ```ts
+ * const remaining = globalRemaining(claim, spent.quantity, true);
+ * ```
+ */
+export function globalRemaining(
+  claim: GlobalClaim,
+  quantity: number,
+  counted: boolean,
+): QuotaRemaining {
+  const { quota, slice } = claim;
+  const limit = quota.limit!;
+  const held = slice.windowIndex === claim.windowIndex ? slice.units : 0;
+  const headroom = Number.isFinite(slice.headroomSeen) ? Math.max(0, slice.headroomSeen) : 0;
+  const left = held + headroom + (claim.admits && !counted ? quantity : 0);
+  return {
+    id: quota.id,
+    limit,
+    remaining: Math.min(limit, left),
+    windowSeconds: quota.windowSeconds,
+    resetAfter: secondsToNextWindow(claim.nowMs / 1000, quota.windowSeconds, 0),
+    full: !claim.admits && left === 0,
+  };
+}
