@@ -313,12 +313,16 @@ export class Quotas {
     const { globals, others } = this.#splitGlobal(quotas);
     const counters = this.#counters(project, others, opts.key);
     const cache = opts.timestamp === undefined ? this.#rejections : undefined;
-    if (cache !== undefined && cache.size > 0 && others.length > 0) {
-      const remembered = fromCache(cache, others, counters);
-      if (remembered !== undefined) return Promise.resolve(remembered.limited);
-    }
     const decideOthers = (spend: GlobalSpend): Promise<RateLimit> => {
       if (!spend.admitted) return Promise.resolve(globalRefusal(spend, shadowRejectAll));
+      // Global quotas are decided first: a remembered full counter refuses only after them.
+      if (cache !== undefined && cache.size > 0 && others.length > 0) {
+        const remembered = fromCache(cache, others, counters);
+        if (remembered !== undefined) {
+          releaseGlobal(this.#global.budget, spend);
+          return Promise.resolve(withGlobal(remembered.limited, spend));
+        }
+      }
       if (others.length === 0) {
         commitGlobal(this.#global.budget, spend);
         const admitted = new NotRateLimited(

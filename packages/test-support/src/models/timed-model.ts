@@ -26,7 +26,8 @@ export function expectModel(actual: unknown, expected: unknown, message: string)
 /** A fixed-window quota as the model reads it (no categories, no `scopeId`). */
 export interface ModelQuotaConfig {
   readonly id: string;
-  readonly scope: 'project' | 'organization';
+  /** `global`: one counter for every project, windows aligned on the epoch (shift 0). */
+  readonly scope: 'project' | 'organization' | 'global';
   /** null: unlimited but counted. */
   readonly limit: number | null;
   readonly windowSeconds: number;
@@ -62,6 +63,10 @@ const REJECT_ALL_RETRY_MS = 60_000;
  * (quantity 0: `used - refunded >= limit`), and then counts nowhere; otherwise it counts in
  * every quota. A `shadow` quota never refuses: it counts with the others (a reject-all one,
  * `limit: 0`, never counts) and is listed in `shadowLimits` whenever it would have refused.
+ * Global quotas (one process) are decided first: when an enforced one refuses, the refusal
+ * lists the refusing global quotas (and reject-all shadow ones) only: the others are not
+ * consulted. A shadow global quota that would refuse counts nothing (its units are not there
+ * to take).
  *
  * @example
  * ```ts
@@ -86,8 +91,12 @@ export class FixedWindowModel {
     // A reject-all shadow quota is reported first: it is decided before the store step.
     const rejectAll: Watched[] = [];
     const watched: Watched[] = [];
+    const globalRefuses = this.quotas.some(
+      (q) => q.scope === 'global' && q.shadow !== true && this.#exceeds(q, project, quantity, t),
+    );
     for (const quota of this.quotas) {
       if (quota.limit === null) continue;
+      if (globalRefuses && quota.scope !== 'global' && quota.limit !== 0) continue;
       const held = this.usage(project, t)[this.quotas.indexOf(quota)] ?? 0;
       const over = quantity > 0 ? held + quantity > quota.limit : held >= quota.limit;
       if (!over) continue;
@@ -103,8 +112,14 @@ export class FixedWindowModel {
     const shadowLimits = [...rejectAll, ...watched];
     const shadow = shadowLimits.length === 0 ? {} : { shadowLimits };
     if (exceeded.length === 0) {
+      // A shadow global quota that would refuse had no units to take: it counts nothing.
+      const uncounted = this.quotas.filter(
+        (q) => q.scope === 'global' && q.shadow === true && this.#exceeds(q, project, quantity, t),
+      );
       for (const quota of this.quotas) {
-        if (quota.limit !== 0) this.#at(quota, project, t).used += quantity;
+        if (quota.limit !== 0 && !uncounted.includes(quota)) {
+          this.#at(quota, project, t).used += quantity;
+        }
       }
       return { isLimited: false, ...shadow };
     }
@@ -121,6 +136,12 @@ export class FixedWindowModel {
       })),
       ...shadow,
     };
+  }
+
+  #exceeds(quota: ModelQuotaConfig, project: ModelProject, quantity: number, t: number): boolean {
+    if (quota.limit === null) return false;
+    const held = this.usage(project, t)[this.quotas.indexOf(quota)] ?? 0;
+    return quantity > 0 ? held + quantity > quota.limit : held >= quota.limit;
   }
 
   /** Adds `quantity` to the refund counter of every quota at `t` ms. */
@@ -151,7 +172,12 @@ export class FixedWindowModel {
   }
 
   #name(quota: ModelQuotaConfig, project: ModelProject, t: number): string {
-    const scopeValue = quota.scope === 'project' ? project.id : project.organizationId;
+    const scopeValue =
+      quota.scope === 'global'
+        ? 'global'
+        : quota.scope === 'project'
+          ? project.id
+          : project.organizationId;
     return `${quota.id}|${scopeValue}|${this.windowIndex(quota, project, t)}`;
   }
 
@@ -167,6 +193,7 @@ export class FixedWindowModel {
 }
 
 function shiftMs(quota: ModelQuotaConfig, project: ModelProject): number {
+  if (quota.scope === 'global') return 0;
   return (project.organizationId % quota.windowSeconds) * 1000;
 }
 
