@@ -61,6 +61,10 @@ export interface Slice {
   spent: number;
   /** `performance.now()` of the last take. */
   takenAt: number;
+  /** The take of this slice in flight, if any (decisions without a timestamp wait for it). */
+  inFlight: Promise<unknown> | undefined;
+  /** Units that decisions waiting for `inFlight` still need. */
+  queued: number;
 }
 
 /**
@@ -125,6 +129,8 @@ export class GlobalBudget {
         seenAt: 0,
         spent: 0,
         takenAt: 0,
+        inFlight: undefined,
+        queued: 0,
       };
       this.#slices.set(counter.base, slice);
     }
@@ -204,12 +210,13 @@ export class GlobalBudget {
   }
 
   /**
-   * How many units to ask for when a decision needs `need` more: the recent rate times
-   * {@link SLICE_TARGET_MS}, within [need, max(need, cap)].
+   * How many units to ask for when decisions need `need` more: the recent rate times
+   * {@link SLICE_TARGET_MS}, at least `need`, within [need, max(need, cap)].
    */
   want(slice: Slice, need: number, limit: number | null): number {
     const elapsed = Math.max(1, performance.now() - slice.takenAt);
-    const byRate = slice.takenAt === 0 ? 0 : Math.ceil((slice.spent / elapsed) * SLICE_TARGET_MS);
+    const rate = slice.takenAt === 0 ? 0 : Math.ceil((slice.spent / elapsed) * SLICE_TARGET_MS);
+    const byRate = Math.max(rate, need);
     const cap =
       limit === null ? UNLIMITED_SLICE_CAP : Math.max(1, Math.floor(limit / SLICE_CAP_DIVISOR));
     return Math.max(need, Math.min(byRate, cap));

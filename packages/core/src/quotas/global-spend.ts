@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { CounterKey } from './counter-keys.js';
 import { type GlobalBudget, type Slice, windowOf } from './global-budget.js';
-import { type GlobalTake, globalTakeOperation } from './global-take.js';
+import { type GlobalTake, type GlobalTakeArgs, globalTakeOperation } from './global-take.js';
 import type { QuotaConfig } from './quota-config.js';
 import type { QuotaRemaining } from './rate-limit.js';
 import { secondsToNextWindow } from './window.js';
@@ -87,36 +87,18 @@ export function spendGlobal(
       claim.admits = false;
       continue;
     }
-    const args = {
-      counter,
-      graceSeconds: context.graceSeconds,
-      limit: quota.limit ?? -1,
-      need,
-      want: quantity === 0 ? 0 : budget.want(slice, need, quota.limit),
-      quantity,
-      expectedWindow: windowIndex,
-    };
     // Check-only with units in hand: admitted, as `used < limit` then holds.
     if (quantity === 0 && slice.units > 0) continue;
-    const booking = { reserved, reservedWindow: windowIndex, quantity, limit: quota.limit };
-    const sentAt = timestampMs === undefined ? Date.now() : undefined;
-    const book = (take: GlobalTake) => {
-      claim.admits = budget.book(slice, take, booking, sentAt);
-      claim.windowIndex = take.windowIndex;
-      claim.nowMs = take.nowMicros / 1000;
-    };
     if (store.runNow !== undefined) {
-      book(store.runNow(globalTakeOperation, args, timestampMs));
+      const take = store.runNow(
+        globalTakeOperation,
+        takeArgs(context, claim, counter, quantity, reserved),
+        timestampMs,
+      );
+      book(budget, claim, take, { reserved, quantity }, undefined);
     } else {
       takes ??= [];
-      takes.push(
-        store.run(globalTakeOperation, args, timestampMs).then(book, (error) => {
-          // Nobody knows whether the take counted: the reserved units go back to the slice.
-          budget.giveBack(slice, windowIndex, reserved);
-          claim.admits = false;
-          throw error;
-        }),
-      );
+      takes.push(takeLater(context, claim, counter, { reserved, quantity }, timestampMs));
     }
   }
   if (takes === undefined) return settle(budget, claims, quantity);
@@ -129,6 +111,103 @@ export function spendGlobal(
     }
     return settle(budget, claims, quantity);
   });
+}
+
+/** The arguments of the take of `claim`, which holds `reserved` of `quantity`. */
+function takeArgs(
+  context: GlobalContext,
+  claim: GlobalClaim,
+  counter: CounterKey,
+  quantity: number,
+  reserved: number,
+): GlobalTakeArgs {
+  const { slice, quota } = claim;
+  const need = quantity - reserved;
+  return {
+    counter,
+    graceSeconds: context.graceSeconds,
+    limit: quota.limit ?? -1,
+    need,
+    want: quantity === 0 ? 0 : context.budget.want(slice, need, quota.limit),
+    quantity,
+    expectedWindow: claim.windowIndex,
+  };
+}
+
+/** Books `take` into the claim's slice and the claim. */
+function book(
+  budget: GlobalBudget,
+  claim: GlobalClaim,
+  take: GlobalTake,
+  held: { reserved: number; quantity: number },
+  sentAt: number | undefined,
+): void {
+  const booking = { ...held, reservedWindow: claim.windowIndex, limit: claim.quota.limit };
+  claim.admits = budget.book(claim.slice, take, booking, sentAt);
+  claim.windowIndex = take.windowIndex;
+  claim.nowMs = take.nowMicros / 1000;
+}
+
+/**
+ * The take of a claim on a store that answers later (Redis). A decision without a timestamp
+ * that finds a take of its counter in flight waits for it and looks at the slice again, so a
+ * burst on an empty slice sends one take at a time (sized for the decisions waiting), not one
+ * per decision.
+ */
+async function takeLater(
+  context: GlobalContext,
+  claim: GlobalClaim,
+  counter: CounterKey,
+  held: { reserved: number; quantity: number },
+  timestampMs: number | undefined,
+): Promise<void> {
+  const { store, budget } = context;
+  const { slice } = claim;
+  const { quantity } = held;
+  let { reserved } = held;
+  while (quantity > 0 && timestampMs === undefined && slice.inFlight !== undefined) {
+    const need = quantity - reserved;
+    slice.queued += need;
+    try {
+      await slice.inFlight;
+    } catch {
+      // The decision that sent it fails; this one looks again.
+    } finally {
+      slice.queued -= need;
+    }
+    claim.nowMs = budget.nowMs(slice, undefined);
+    const windowIndex = windowOf(counter, claim.nowMs);
+    // Units set aside in a window that has ended are void.
+    if (windowIndex !== claim.windowIndex) reserved = 0;
+    claim.windowIndex = windowIndex;
+    reserved += budget.reserve(slice, windowIndex, quantity - reserved);
+    if (reserved === quantity) return;
+    if (budget.knownShort(slice, quantity - reserved)) {
+      budget.giveBack(slice, windowIndex, reserved);
+      claim.admits = false;
+      return;
+    }
+  }
+  const args = takeArgs(context, claim, counter, quantity, reserved);
+  if (slice.queued > 0) {
+    args.want = Math.max(
+      args.want,
+      context.budget.want(slice, args.need + slice.queued, claim.quota.limit),
+    );
+  }
+  const sentAt = timestampMs === undefined ? Date.now() : undefined;
+  const take = store.run(globalTakeOperation, args, timestampMs);
+  if (timestampMs === undefined) slice.inFlight = take;
+  try {
+    book(budget, claim, await take, { reserved, quantity }, sentAt);
+  } catch (error) {
+    // Nobody knows whether the take counted: the reserved units go back to the slice.
+    budget.giveBack(slice, claim.windowIndex, reserved);
+    claim.admits = false;
+    throw error;
+  } finally {
+    if (slice.inFlight === take) slice.inFlight = undefined;
+  }
 }
 
 /** The spend, with the units of admitting claims given back when an enforced one refuses. */

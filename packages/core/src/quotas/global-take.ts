@@ -37,7 +37,7 @@ export interface GlobalTakeArgs {
   /** Units the decision still needs beyond what the process holds; 0 takes nothing. */
   readonly need: number;
   /** Units the process would like to hold (at least `need`). */
-  readonly want: number;
+  want: number;
   /** The decision's whole quantity: the need when the window is not `expectedWindow`. */
   readonly quantity: number;
   /**
