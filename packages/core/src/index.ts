@@ -74,6 +74,13 @@ export {
 export { FALLBACK_CHANNEL, type FallbackMessage } from './metrics/fallback-channel.js';
 export { STORE_CHANNEL, type StoreCallMessage } from './metrics/store-channel.js';
 export {
+  SHORT_RECHECK_MS,
+  SLICE_CAP_DIVISOR,
+  SLICE_TARGET_MS,
+  UNLIMITED_SLICE_CAP,
+} from './quotas/global-budget.js';
+export { HEADROOM_SHARE_DIVISOR } from './quotas/global-take.js';
+export {
   organizationQuota,
   type Project,
   projectQuota,
