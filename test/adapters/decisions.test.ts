@@ -296,4 +296,25 @@ describe.each(FRAMEWORKS)('decisions: $name', (framework) => {
     expect(refused.headers['x-sentry-rate-limits']).toBe('60::project:off_quota');
     expect(counting.calls).toBe(0);
   });
+
+  it('a global quota is one limit for every project, decided from a slice, refused with scope global', async () => {
+    const store = countingStore(frozenStore());
+    const global: QuotaConfig = {
+      id: 'all',
+      scope: 'global',
+      limit: 2,
+      windowSeconds: 3600,
+      reasonCode: 'global_quota',
+    };
+    await build({ options: { store, resolveProject, quotas: [global] } });
+    expect((await get('/api/1/store/')).status).toBe(200);
+    expect((await get(`/api/${other.id}/store/`, sentryAuth(other.key))).status).toBe(200);
+    const refused = await get('/api/1/store/');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['x-sentry-rate-limit-reason']).toBe('global_quota');
+    const [limit, ...more] = strictRateLimits(refused.headers['x-sentry-rate-limits']!);
+    expect(more).toEqual([]);
+    expect(limit).toMatchObject({ categories: [], scope: 'global', reasonCode: 'global_quota' });
+    expect(limit!.retryAfter).toBe(Number(refused.headers['retry-after']));
+  });
 });

@@ -57,7 +57,7 @@ export interface RateLimitEntry {
   reasonCode: string | undefined;
 }
 
-const ENTRY = /^(\d+):([a-z_]+(?:;[a-z_]+)*)?:(organization|project|key)(?::([a-z0-9_]+))?$/;
+const ENTRY = /^(\d+):([a-z_]+(?:;[a-z_]+)*)?:(organization|project|key|global)(?::([a-z0-9_]+))?$/;
 
 /**
  * Parses `X-Sentry-Rate-Limits` strictly: entries joined by exactly `, `, whole seconds, known

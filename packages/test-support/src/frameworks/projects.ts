@@ -55,6 +55,8 @@ export function countingStore(inner: Store): Store & { calls: number } {
   const counting: Store & { calls: number } = {
     prefix: inner.prefix,
     clustered: inner.clustered,
+    // The inner store's clock, which global quotas' slices read as the memory store's own.
+    ...(inner.clock === undefined ? {} : { clock: inner.clock }),
     calls: 0,
     run(operation, args, timestampMs) {
       counting.calls++;
