@@ -6,7 +6,7 @@ import {
   Quotas,
   type Store,
 } from '@sluice/core';
-import { STORE_KINDS, useStore } from '@sluice/test-support/stores';
+import { processView, STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -168,6 +168,22 @@ describe.each(STORE_KINDS)('global quotas on %s', (kind) => {
     expect(usage.map((u) => u.used)).toEqual([3, 0]);
   });
 
+  it('the engines of one process on one store share their slices', async () => {
+    const { store, calls } = counting(harness.store());
+    const [first, second] = [0, 1].map(() => engine(store, [global(100_000)]));
+    for (let i = 0; i < 100; i++) {
+      await first!.isRateLimited(projectA, { timestamp: T0 + 1 });
+      await second!.isRateLimited(projectA, { timestamp: T0 + 1 });
+    }
+    expect(calls()).toBeLessThanOrEqual(20);
+    const [a, b] = [
+      await first!.getUsage(projectA, { timestamp: T0 + 1 }),
+      await second!.getUsage(projectA, { timestamp: T0 + 1 }),
+    ];
+    expect(a).toEqual(b);
+    expect(a[0]!.used).toBe(200);
+  });
+
   it('a global quota with a scopeId is an InvalidConfiguration naming it', async () => {
     const quotas = engine(harness.store(), [global(5, { scopeId: '7' })]);
     const error = await quotas.isRateLimited(projectA).catch((e: unknown) => e);
@@ -192,7 +208,10 @@ describe.each(STORE_KINDS)('global quotas on %s', (kind) => {
     );
     for (const steps of sequences) {
       const store = harness.store();
-      const engines = [0, 1, 2].map(() => engine(store, [global(limit, { id: 'fleet' })]));
+      // Three processes: each engine on its own view of the store holds its own slices.
+      const engines = [0, 1, 2].map(() =>
+        engine(processView(store), [global(limit, { id: 'fleet' })]),
+      );
       let admitted = 0;
       let refused = 0;
       for (const { engine: e, quantity } of steps) {

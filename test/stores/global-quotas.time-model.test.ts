@@ -12,7 +12,7 @@ import {
   runAllSettled,
   type Timeline,
 } from '@sluice/test-support/models';
-import { useStore } from '@sluice/test-support/stores';
+import { processView, useStore } from '@sluice/test-support/stores';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -144,7 +144,8 @@ async function runSequence(
     { length: engineCount },
     () =>
       new Quotas({
-        store,
+        // Each engine on its own view of the store: a process of its own, with its own slices.
+        store: processView(store),
         getQuotas: () => configs as QuotaConfig[],
         graceSeconds: s.graceSeconds,
         ...(s.cached && cacheClock !== undefined

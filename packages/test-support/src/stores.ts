@@ -45,6 +45,35 @@ const pttlOperation = positionalOperation({
       : state.ttl(keys[0]!.slice(0, keys[0]!.lastIndexOf(':')), Number(args[0])),
 });
 
+/**
+ * `store` as another process sees it: the same keys and connection, but a new object, so the
+ * `Quotas` engines on it hold their own slices of global quotas (a process's slices belong to
+ * its store object), as a second process's would.
+ *
+ * @example
+ * ```ts
+ * const engines = [store, processView(store)].map((s) => new Quotas({ store: s, getQuotas }));
+ * ```
+ */
+export function processView(store: Store): Store {
+  const view: Store = {
+    prefix: store.prefix,
+    clustered: store.clustered,
+    run: (operation, args, timestampMs) => store.run(operation, args, timestampMs),
+  };
+  const { clock, runNow } = store;
+  return {
+    ...view,
+    ...(clock === undefined ? {} : { clock }),
+    ...(runNow === undefined
+      ? {}
+      : {
+          runNow: (operation, args, timestampMs) =>
+            runNow.call(store, operation, args, timestampMs),
+        }),
+  } as Store;
+}
+
 /** A connected node-redis client or cluster. */
 type NodeRedis = { destroy(): void } & Parameters<typeof nodeRedisClient>[0];
 

@@ -1,4 +1,5 @@
 import { hashTag } from '../store/key-parts.js';
+import type { Store } from '../store/store.js';
 import type { CounterKey } from './counter-keys.js';
 import type { GlobalTake } from './global-take.js';
 import type { QuotaConfig } from './quota-config.js';
@@ -267,6 +268,29 @@ export class GlobalBudget {
  */
 export function windowOf(counter: CounterKey, nowMs: number): number {
   return Math.floor((nowMs / 1000 - counter.shift) / counter.windowSeconds);
+}
+
+/** The budget of each store object: every engine on one store in a process shares its slices. */
+const budgets = new WeakMap<Store, GlobalBudget>();
+
+/**
+ * The {@link GlobalBudget} of `store`, created at its first use: the `Quotas` engines of one
+ * process on one store (over HTTP, every stage's, enforced and shadow) spend the same slices,
+ * so a process holds one slice per global counter, not one per engine.
+ *
+ * @example
+ * ```ts
+ * const budget = globalBudgetOf(store);
+ * budget.heldAt(budget.counter(quota), undefined); // units this process holds now
+ * ```
+ */
+export function globalBudgetOf(store: Store): GlobalBudget {
+  let budget = budgets.get(store);
+  if (budget === undefined) {
+    budget = new GlobalBudget(store.prefix, store.clock);
+    budgets.set(store, budget);
+  }
+  return budget;
 }
 
 /** Empties the slice for window `windowIndex` (what it held of another window is forgotten). */

@@ -11,7 +11,7 @@ import { optionalBoolean } from '../validate.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
 import { type DecideArgs, decideOperation, type QuotasDecision } from './counter-operations.js';
 import { globalRefusal, withGlobal } from './global-answer.js';
-import { GlobalBudget } from './global-budget.js';
+import { globalBudgetOf } from './global-budget.js';
 import {
   commitGlobal,
   type GlobalContext,
@@ -148,7 +148,7 @@ export class Quotas {
   readonly #getQuotas: QuotasOptions['getQuotas'];
   readonly #keys: CounterKeys;
   readonly #rejections: RejectionCache | undefined;
-  /** The slices of global quotas this engine holds. */
+  /** The slices of global quotas this process holds on this store. */
   readonly #global: GlobalContext;
 
   static {
@@ -165,7 +165,7 @@ export class Quotas {
     this.#rejections = resolved.rejectionCache;
     this.#global = {
       store: resolved.store,
-      budget: new GlobalBudget(resolved.store.prefix, resolved.store.clock),
+      budget: globalBudgetOf(resolved.store),
       graceSeconds: resolved.graceSeconds,
     };
   }
