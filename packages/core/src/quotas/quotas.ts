@@ -10,16 +10,9 @@ import type { Store } from '../store/store.js';
 import { optionalBoolean } from '../validate.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
 import { type DecideArgs, decideOperation, type QuotasDecision } from './counter-operations.js';
-import { globalRefusal, withGlobal } from './global-answer.js';
 import { globalBudgetOf } from './global-budget.js';
-import {
-  commitGlobal,
-  type GlobalContext,
-  type GlobalQuota,
-  type GlobalSpend,
-  releaseGlobal,
-  spendGlobal,
-} from './global-spend.js';
+import { decideWithGlobal, type GlobalReport } from './global-decision.js';
+import type { GlobalContext, GlobalQuota } from './global-spend.js';
 import {
   isPlainQuota,
   type Project,
@@ -252,7 +245,8 @@ export class Quotas {
 
     for (let i = 0; i < quotas.length; i++) {
       if (quotas[i]!.scope === 'global') {
-        return this.#decideGlobal(project, opts, quantity, timestampMs, quotas, shadowRejectAll);
+        const rejectAll = { shadowRejectAll, shadowRejectAllQuota };
+        return this.#decideGlobal(project, opts, quantity, timestampMs, quotas, rejectAll, scope);
       }
     }
 
@@ -261,21 +255,6 @@ export class Quotas {
       counters.push(this.#key(project, quotas[i]!, opts.key));
     }
     const cache = opts.timestamp === undefined ? this.#rejections : undefined;
-    if (cache !== undefined && cache.size > 0) {
-      const remembered = fromCache(cache, quotas, counters);
-      if (remembered !== undefined) {
-        if (decisionChannel.hasSubscribers) {
-          const bound = {
-            outcome: refusal(scope.shadow),
-            quota: remembered.quota,
-            remaining: 0,
-            fromCache: true,
-          };
-          publishQuotaDecision(bound, project, category, scope);
-        }
-        return Promise.resolve(remembered.limited);
-      }
-    }
     const call: QuotaCall = {
       quantity,
       graceSeconds: this.graceSeconds,
@@ -287,10 +266,37 @@ export class Quotas {
       shadowRejectAll,
       shadowRejectAllQuota,
     };
-    // A store that answers synchronously (memory) decides now: no promise per store step.
+    const answer = this.#decideCounters(call, timestampMs, cache);
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
+  }
+
+  /**
+   * The one atomic step of the call's quotas (a remembered full counter refuses without it),
+   * published on `sluice:decision`; at once on a store that answers synchronously (memory), so
+   * no promise per store step.
+   */
+  #decideCounters(
+    call: QuotaCall,
+    timestampMs: number | undefined,
+    cache: RejectionCache | undefined,
+  ): RateLimit | Promise<RateLimit> {
+    if (cache !== undefined && cache.size > 0) {
+      const remembered = fromCache(cache, call.quotas, call.counters);
+      if (remembered !== undefined) {
+        if (decisionChannel.hasSubscribers) {
+          const bound = {
+            outcome: refusal(call.scope.shadow),
+            quota: remembered.quota,
+            remaining: 0,
+            fromCache: true,
+          };
+          publishQuotaDecision(bound, call.project, call.category, call.scope);
+        }
+        return remembered.limited;
+      }
+    }
     if (this.store.runNow !== undefined) {
-      const found = this.store.runNow(decideOperation, call, timestampMs);
-      return Promise.resolve(decision(call, found, cache));
+      return decision(call, this.store.runNow(decideOperation, call, timestampMs), cache);
     }
     return this.store
       .run(decideOperation, call, timestampMs)
@@ -298,9 +304,9 @@ export class Quotas {
   }
 
   /**
-   * A decision with global quotas: their slices are spent first (a store call only for a slice
-   * that is short), then the other quotas are decided in their one step; if those refuse, the
-   * global units go back to the slices.
+   * A decision with global quotas (see `global-decision.ts`): their slices first, then the
+   * other quotas in their one step, which publishes the decision; when the global quotas alone
+   * decide (a refusal, or no other quota), the decision is published here.
    */
   #decideGlobal(
     project: Project,
@@ -308,59 +314,51 @@ export class Quotas {
     quantity: number,
     timestampMs: number | undefined,
     quotas: QuotaConfig[],
-    shadowRejectAll: ExceededLimit[] | undefined,
+    rejectAll: Pick<QuotaCall, 'shadowRejectAll' | 'shadowRejectAllQuota'>,
+    scope: DecisionScope,
   ): Promise<RateLimit> {
     const { globals, others } = this.#splitGlobal(quotas);
-    const counters = this.#counters(project, others, opts.key);
-    const cache = opts.timestamp === undefined ? this.#rejections : undefined;
-    const decideOthers = (spend: GlobalSpend): Promise<RateLimit> => {
-      if (!spend.admitted) return Promise.resolve(globalRefusal(spend, shadowRejectAll));
-      // Global quotas are decided first: a remembered full counter refuses only after them.
-      if (cache !== undefined && cache.size > 0 && others.length > 0) {
-        const remembered = fromCache(cache, others, counters);
-        if (remembered !== undefined) {
-          releaseGlobal(this.#global.budget, spend);
-          return Promise.resolve(withGlobal(remembered.limited, spend));
-        }
-      }
-      if (others.length === 0) {
-        commitGlobal(this.#global.budget, spend);
-        const admitted = new NotRateLimited(
-          shadowRejectAll === undefined ? {} : { shadowLimits: shadowRejectAll },
-        );
-        return Promise.resolve(withGlobal(admitted, spend));
-      }
-      const args: QuotaCall = {
-        quantity,
-        graceSeconds: this.graceSeconds,
-        counters,
-        quotas: others,
-        project,
-        category: opts.category,
-        scope: ENGINE_SCOPE,
-        shadowRejectAll,
-        shadowRejectAllQuota: undefined,
-      };
-      const finish = (found: QuotasDecision) => {
-        const answer = decision(args, found, cache);
-        if (answer.isLimited) releaseGlobal(this.#global.budget, spend);
-        else commitGlobal(this.#global.budget, spend);
-        return withGlobal(answer, spend);
-      };
-      if (this.store.runNow !== undefined) {
-        return Promise.resolve(finish(this.store.runNow(decideOperation, args, timestampMs)));
-      }
-      return this.store.run(decideOperation, args, timestampMs).then(finish, (error) => {
-        releaseGlobal(this.#global.budget, spend);
-        throw error;
-      });
+    const { category } = opts;
+    const call: QuotaCall = {
+      quantity,
+      graceSeconds: this.graceSeconds,
+      counters: this.#counters(project, others, opts.key),
+      quotas: others,
+      project,
+      category,
+      scope,
+      ...rejectAll,
     };
-    try {
-      const spent = spendGlobal(this.#global, globals, quantity, timestampMs);
-      return spent instanceof Promise ? spent.then(decideOthers) : decideOthers(spent);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const cache = opts.timestamp === undefined ? this.#rejections : undefined;
+    const decideOthers =
+      others.length === 0 ? undefined : () => this.#decideCounters(call, timestampMs, cache);
+    const report: GlobalReport | undefined = decisionChannel.hasSubscribers
+      ? (answer, quota, remaining) => {
+          const { shadowRejectAllQuota } = rejectAll;
+          const bound: QuotaBinding = answer.isLimited
+            ? { outcome: refusal(scope.shadow), quota, remaining, fromCache: false }
+            : shadowRejectAllQuota !== undefined
+              ? {
+                  outcome: 'shadow_refused',
+                  quota: shadowRejectAllQuota,
+                  remaining: undefined,
+                  fromCache: false,
+                }
+              : {
+                  outcome: quota?.shadow === true ? 'shadow_refused' : 'admitted',
+                  quota,
+                  remaining,
+                  fromCache: false,
+                };
+          publishQuotaDecision(bound, project, category, scope);
+        }
+      : undefined;
+    const { shadowRejectAll } = rejectAll;
+    return decideWithGlobal(
+      this.#global,
+      { globals, quantity, timestampMs, shadowRejectAll, report },
+      decideOthers,
+    );
   }
 
   /**
@@ -591,8 +589,8 @@ function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
  */
 function fromCache(
   cache: RejectionCache,
-  quotas: QuotaConfig[],
-  counters: CounterKey[],
+  quotas: readonly QuotaConfig[],
+  counters: readonly CounterKey[],
 ): { limited: RateLimit; quota: QuotaConfig } | undefined {
   const limits: ExceededLimit[] = [];
   const remembered: QuotaRemaining[] = [];
