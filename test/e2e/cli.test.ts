@@ -246,6 +246,38 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
     expect((await quotas.getUsage(project)).map((u) => u.used)).toEqual([0, 0]);
   });
 
+  it('--include-global lists and clears the global quotas counters, which a plain reset leaves', async () => {
+    const prefix = `cli${++sequence}-${kind}`;
+    const global: QuotaConfig = {
+      id: 'all',
+      scope: 'global',
+      limit: 1000,
+      windowSeconds: 60,
+      reasonCode: 'global_quota',
+    };
+    const quotas = new Quotas({
+      store: new RedisStore(client, { prefix }),
+      getQuotas: () => [...configs, global],
+    });
+    for (let i = 0; i < 3; i++) await quotas.isRateLimited(project);
+    const options = ['--redis', url, '--project', '42', '--prefix', prefix, '--json'];
+    const plain = await sluice('inspect', ...options);
+    expect(windowsOf(plain).map((w) => w.scope)).toEqual(['project']);
+    const inspect = await sluice('inspect', ...options, '--include-global');
+    const found = windowsOf(inspect).filter((w) => w.scope === 'global');
+    expect(found.map((w) => [w.quota, w.id, w.current])).toEqual([['all', '', true]]);
+    // The counter holds what was spent and what this engine's slice holds.
+    const usage = (await quotas.getUsage(project)).find((u) => u.quota.id === 'all')!;
+    expect(usage.used).toBe(3);
+    expect(found[0]!.net).toBe(usage.used! + usage.held!);
+    const reset = await sluice('reset', ...options, '--include-global');
+    expect(windowsOf(reset).map((w) => [w.scope, w.quota])).toEqual([
+      ['global', 'all'],
+      ['project', 'p'],
+    ]);
+    expect(windowsOf(await sluice('inspect', ...options, '--include-global'))).toEqual([]);
+  });
+
   it('ids that are not plain (separators, braces, control characters) are found, and printed escaped', async () => {
     const hostile = { id: 'a:b}{\u001b[31m\n', organizationId: 'org {x}' };
     const { prefix } = await engine([

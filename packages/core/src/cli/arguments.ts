@@ -29,6 +29,8 @@ Options:
   --key K                   a key-scoped quota's key instead of the project's own counters
   --include-organization    reset: also clear the organization's shared counters (needs
                             --organization; they count every project of the organization)
+  --include-global          also list (inspect) or clear (reset) the global quotas' counters,
+                            which count every project of every organization
   --prefix P                the store's key prefix (default: ${DEFAULT_PREFIX})
   --timeout MS              give up on Redis after MS milliseconds (default: ${DEFAULT_CLI_TIMEOUT_MS})
   --json                    print JSON instead of a table
@@ -55,6 +57,7 @@ export interface CliCommand {
   readonly organization: string | undefined;
   readonly key: string | undefined;
   readonly includeOrganization: boolean;
+  readonly includeGlobal: boolean;
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly json: boolean;
@@ -143,6 +146,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand | 'help' {
     organization,
     key,
     includeOrganization,
+    includeGlobal: values['include-global'] === true,
     prefix,
     timeoutMs,
     json: values.json === true,
@@ -160,6 +164,7 @@ function parse(argv: readonly string[]) {
       organization: { type: 'string' },
       key: { type: 'string' },
       'include-organization': { type: 'boolean' },
+      'include-global': { type: 'boolean' },
       prefix: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },

@@ -1,7 +1,10 @@
 import { idOfKeyPart, keyPart } from '../store/key-parts.js';
 
-/** The scope a counter counts for, as its key spells it (`o`, `p`, `k`). */
-export type CounterScope = 'organization' | 'project' | 'key';
+/**
+ * The scope a counter counts for, as its key spells it (`o`, `p`, `k`), or `global` for a
+ * global quota's counter (`<prefix>:global:{<quota id>}:<window s>:<slot>`, no organization).
+ */
+export type CounterScope = 'organization' | 'project' | 'key' | 'global';
 
 const SCOPES: Record<string, CounterScope> = { o: 'organization', p: 'project', k: 'key' };
 
@@ -35,6 +38,8 @@ export interface CounterTarget {
   readonly organization: string | undefined;
   readonly key: string | undefined;
   readonly includeOrganization: boolean;
+  /** Also the global quotas' counters, which count for every project. */
+  readonly includeGlobal: boolean;
 }
 
 /**
@@ -43,7 +48,7 @@ export interface CounterTarget {
  *
  * @example
  * ```ts
- * counterPatterns({ prefix: 'sluice', project: '42', organization: '7', key: undefined, includeOrganization: false });
+ * counterPatterns({ prefix: 'sluice', project: '42', organization: '7', key: undefined, includeOrganization: false, includeGlobal: false });
  * // ['sluice:q:{7}:*:p:42:*']
  * ```
  */
@@ -54,8 +59,12 @@ export function counterPatterns(target: CounterTarget): string[] {
     target.key === undefined
       ? `${base}p:${keyPart(target.project)}:*`
       : `${base}k:${keyPart(target.key)}:*`;
-  if (!target.includeOrganization || target.organization === undefined) return [own];
-  return [own, `${base}o:${keyPart(target.organization)}:*`];
+  const patterns = [own];
+  if (target.includeOrganization && target.organization !== undefined) {
+    patterns.push(`${base}o:${keyPart(target.organization)}:*`);
+  }
+  if (target.includeGlobal) patterns.push(`${target.prefix}:global:*`);
+  return patterns;
 }
 
 /**
@@ -69,6 +78,7 @@ export function counterPatterns(target: CounterTarget): string[] {
  * ```
  */
 export function parseCounterName(prefix: string, key: string): CounterName | undefined {
+  if (key.startsWith(`${prefix}:global:`)) return parseGlobalName(prefix, key);
   const head = `${prefix}:q:`;
   if (!key.startsWith(head)) return undefined;
   const parts = key.slice(head.length).split(':');
@@ -90,6 +100,27 @@ export function parseCounterName(prefix: string, key: string): CounterName | und
   };
 }
 
+/** A global quota's counter key read back, or undefined for a key of another shape. */
+function parseGlobalName(prefix: string, key: string): CounterName | undefined {
+  const parts = key.slice(`${prefix}:global:`.length).split(':');
+  if (parts.length !== 3 && !(parts.length === 4 && parts[3] === 'r')) return undefined;
+  const [tag, window, slot] = parts as [string, string, string];
+  if (!/^\{[^{}]+\}$/.test(tag) || !/^[1-9]\d*$/.test(window) || !/^-?\d+$/.test(slot)) {
+    return undefined;
+  }
+  const quota = tag.slice(1, -1);
+  return {
+    key,
+    organization: '',
+    quota: quota === '%' ? '' : idOfKeyPart(quota),
+    scope: 'global',
+    value: '',
+    windowSeconds: Number(window),
+    slot: Number(slot),
+    refunded: parts.length === 4,
+  };
+}
+
 /**
  * True when `name` is one of the counters `target` asks for (the patterns only narrow the scan).
  *
@@ -99,6 +130,7 @@ export function parseCounterName(prefix: string, key: string): CounterName | und
  * ```
  */
 export function isTargetCounter(name: CounterName, target: CounterTarget): boolean {
+  if (name.scope === 'global') return target.includeGlobal;
   if (target.organization !== undefined && name.organization !== target.organization) return false;
   if (name.scope === 'organization') {
     return target.includeOrganization && name.value === target.organization;

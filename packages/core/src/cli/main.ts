@@ -39,6 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
       command.command === 'inspect'
         ? command.organization !== undefined
         : command.includeOrganization,
+    includeGlobal: command.includeGlobal,
   };
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   try {

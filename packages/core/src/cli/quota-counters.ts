@@ -16,7 +16,7 @@ export interface CounterWindow {
   readonly organization: string;
   readonly quota: string;
   readonly scope: CounterName['scope'];
-  /** The organization, project or key id the counter counts for. */
+  /** The organization, project or key id the counter counts for ('' for a global quota). */
   readonly value: string;
   readonly windowSeconds: number;
   /** Window start and end, in Unix seconds. */
@@ -48,7 +48,7 @@ export interface CounterReport {
  *
  * @example
  * ```ts
- * const report = await readCounters(redis, { prefix: 'sluice', project: '42', organization: '7', key: undefined, includeOrganization: true });
+ * const report = await readCounters(redis, { prefix: 'sluice', project: '42', organization: '7', key: undefined, includeOrganization: true, includeGlobal: false });
  * for (const w of report.windows) console.log(w.quota, w.net);
  * ```
  */
@@ -70,7 +70,7 @@ export function readCounters(
  *
  * @example
  * ```ts
- * const report = await deleteCounters(redis, { prefix: 'sluice', project: '42', organization: undefined, key: undefined, includeOrganization: false });
+ * const report = await deleteCounters(redis, { prefix: 'sluice', project: '42', organization: undefined, key: undefined, includeOrganization: false, includeGlobal: false });
  * console.log(`${report.windows.length} windows cleared`);
  * ```
  */
@@ -184,7 +184,9 @@ function toWindow(
   });
   if (expiresInMs === -2) return undefined;
   const { organization, quota, scope, value, windowSeconds, slot } = keys[0]!;
-  const start = slot * windowSeconds + windowShift(organization, windowSeconds);
+  // Global quotas' windows are aligned on the epoch; the others are shifted per organization.
+  const shift = scope === 'global' ? 0 : windowShift(organization, windowSeconds);
+  const start = slot * windowSeconds + shift;
   const end = start + windowSeconds;
   const now = timeMs / 1000;
   return {
@@ -204,7 +206,7 @@ function toWindow(
   };
 }
 
-const SCOPE_ORDER = { organization: 0, project: 1, key: 2 } as const;
+const SCOPE_ORDER = { global: -1, organization: 0, project: 1, key: 2 } as const;
 
 function byWindow(a: CounterWindow, b: CounterWindow): number {
   return (
