@@ -14,13 +14,27 @@ import { secondsToNextWindow } from './window.js';
  * global quota refuses, or the other quotas refuse afterwards, the units go back to the slices.
  */
 
-/** A global quota of a decision and its counter. */
+/**
+ * A global quota of a decision and its counter.
+ *
+ * @example
+ * ```ts
+ * const global: GlobalQuota = { quota, counter: budget.counter(quota) };
+ * ```
+ */
 export interface GlobalQuota {
   readonly quota: QuotaConfig;
   readonly counter: CounterKey;
 }
 
-/** One global quota's part in a decision. */
+/**
+ * One global quota's part in a decision.
+ *
+ * @example
+ * ```ts
+ * for (const claim of spent.claims) if (!claim.admits) console.log(claim.quota.id, 'refused');
+ * ```
+ */
 export interface GlobalClaim {
   readonly quota: QuotaConfig;
   readonly slice: Slice;
@@ -48,7 +62,14 @@ export interface GlobalSpend {
   readonly admitted: boolean;
 }
 
-/** What a global spend needs from its engine. */
+/**
+ * What a global spend needs from its engine.
+ *
+ * @example
+ * ```ts
+ * const context: GlobalContext = { store, budget: globalBudgetOf(store), graceSeconds: 60 };
+ * ```
+ */
 export interface GlobalContext {
   readonly store: Store;
   readonly budget: GlobalBudget;
