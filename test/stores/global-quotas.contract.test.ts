@@ -5,6 +5,7 @@ import {
   type QuotaConfig,
   Quotas,
   type Store,
+  StoreUnavailableError,
 } from '@sluice/core';
 import { processView, STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import fc from 'fast-check';
@@ -182,6 +183,35 @@ describe.each(STORE_KINDS)('global quotas on %s', (kind) => {
     ];
     expect(a).toEqual(b);
     expect(a[0]!.used).toBe(200);
+  });
+
+  it('while the store fails, a process spends what its slice holds; then a take fails', async () => {
+    const inner = harness.store();
+    let failing = false;
+    const store: Store = {
+      prefix: inner.prefix,
+      clustered: inner.clustered,
+      run(operation, args, timestampMs) {
+        if (!failing) return inner.run(operation, args, timestampMs);
+        return Promise.reject(new StoreUnavailableError('store down', { timedOut: false }));
+      },
+    };
+    const quotas = engine(store, [global(100_000)]);
+    for (let i = 0; i < 50; i++) await quotas.isRateLimited(projectA, { timestamp: T0 });
+    const [usage] = await quotas.getUsage(projectA, { timestamp: T0 });
+    expect(usage!.held).toBeGreaterThan(0);
+    failing = true;
+    for (let i = 0; i < usage!.held!; i++) {
+      expect((await quotas.isRateLimited(projectA, { timestamp: T0 })).isLimited).toBe(false);
+    }
+    const error = await quotas.isRateLimited(projectA, { timestamp: T0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    // The failed take took nothing from the slice: back up, the next decision takes anew.
+    failing = false;
+    expect((await quotas.isRateLimited(projectA, { timestamp: T0 })).isLimited).toBe(false);
+    expect((await quotas.getUsage(projectA, { timestamp: T0 }))[0]!.used).toBe(
+      50 + usage!.held! + 1,
+    );
   });
 
   it('a global quota with a scopeId is an InvalidConfiguration naming it', async () => {
