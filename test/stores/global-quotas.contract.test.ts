@@ -1,4 +1,6 @@
 import {
+  DECISION_CHANNEL,
+  type DecisionMessage,
   InvalidConfiguration,
   type Operation,
   type Project,
@@ -7,6 +9,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from '@sluice/core';
+import { recordChannel } from '@sluice/test-support/channels';
 import { processView, STORE_KINDS, useStore } from '@sluice/test-support/stores';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -212,6 +215,28 @@ describe.each(STORE_KINDS)('global quotas on %s', (kind) => {
     expect((await quotas.getUsage(projectA, { timestamp: T0 }))[0]!.used).toBe(
       50 + usage!.held! + 1,
     );
+  });
+
+  it('one sluice:decision message per call, naming the quota that bound it', async () => {
+    const decisions = recordChannel<DecisionMessage>(DECISION_CHANNEL);
+    try {
+      const alone = engine(harness.store(), [global(2)]);
+      for (let i = 0; i < 3; i++) await alone.isRateLimited(projectA, { timestamp: T0 });
+      const withProject = engine(harness.store(), [
+        global(10),
+        { id: 'p', scope: 'project', limit: 1, windowSeconds: 60, reasonCode: 'project_quota' },
+      ]);
+      for (let i = 0; i < 2; i++) await withProject.isRateLimited(projectA, { timestamp: T0 });
+      expect(decisions.messages.map((m) => [m.outcome, m.rule, m.remaining])).toEqual([
+        ['admitted', 'g', 1],
+        ['admitted', 'g', 0],
+        ['refused', 'g', 0],
+        ['admitted', 'p', 0],
+        ['refused', 'p', 0],
+      ]);
+    } finally {
+      decisions.stop();
+    }
   });
 
   it('a global quota with a scopeId is an InvalidConfiguration naming it', async () => {
