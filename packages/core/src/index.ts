@@ -80,6 +80,7 @@ export {
   UNLIMITED_SLICE_CAP,
 } from './quotas/global-budget.js';
 export { HEADROOM_SHARE_DIVISOR } from './quotas/global-take.js';
+export { REJECT_ALL_RETRY_AFTER } from './quotas/quota-answer.js';
 export {
   organizationQuota,
   type Project,
@@ -95,7 +96,6 @@ export {
   type QuotaResetOptions,
   Quotas,
   type QuotaUsage,
-  REJECT_ALL_RETRY_AFTER,
 } from './quotas/quotas.js';
 export {
   DEFAULT_GRACE_SECONDS,

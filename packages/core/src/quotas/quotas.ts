@@ -1,24 +1,25 @@
-import { InvalidConfiguration } from '../errors.js';
 import {
   type DecisionScope,
   decisionChannel,
   ENGINE_SCOPE,
   refusal,
 } from '../metrics/decision-channel.js';
-import { keyId } from '../store/key-parts.js';
 import type { Store } from '../store/store.js';
 import { optionalBoolean } from '../validate.js';
+import { applicable, scopeValue } from './applicable-quotas.js';
 import { type CounterKey, CounterKeys } from './counter-keys.js';
-import { type DecideArgs, decideOperation, type QuotasDecision } from './counter-operations.js';
+import { decideOperation } from './counter-operations.js';
 import { globalBudgetOf } from './global-budget.js';
 import { decideWithGlobal, type GlobalReport } from './global-decision.js';
 import type { GlobalContext, GlobalQuota } from './global-spend.js';
 import {
-  isPlainQuota,
-  type Project,
-  type QuotaConfig,
-  validateQuotaConfig,
-} from './quota-config.js';
+  decision,
+  fromCache,
+  type QuotaCall,
+  REJECT_ALL_RETRY_AFTER,
+  rejectAllLimit,
+} from './quota-answer.js';
+import type { Project, QuotaConfig } from './quota-config.js';
 import { publishQuotaDecision, type QuotaBinding } from './quota-decision-message.js';
 import {
   type QuotaCallOptions,
@@ -28,23 +29,11 @@ import {
   resolveQuotasOptions,
   validateProject,
 } from './quotas-options.js';
-import {
-  describeLimit,
-  type ExceededLimit,
-  NotRateLimited,
-  type QuotaRemaining,
-  type RateLimit,
-  RateLimited,
-  type RateLimitInit,
-} from './rate-limit.js';
+import { describeLimit, type ExceededLimit, NotRateLimited, type RateLimit } from './rate-limit.js';
 import { refundOperation } from './refund-operation.js';
 import type { RejectionCache } from './rejection-cache.js';
 import { resetCountersOperation } from './reset-operation.js';
 import { usageOperation } from './usage-operation.js';
-import { secondsToNextWindow } from './window.js';
-
-/** Retry-After of a reject-all (`limit: 0`) quota, as Relay answers. */
-export const REJECT_ALL_RETRY_AFTER = 60;
 
 /** One line of {@link Quotas.getUsage}. */
 export interface QuotaUsage {
@@ -104,17 +93,6 @@ export function isRateLimitedIn(
   scope: DecisionScope,
 ): Promise<RateLimit> {
   return scopedIsRateLimited(quotas, project, opts, scope);
-}
-
-/** What turning a decide step into the answer needs: the step's arguments and the call's. */
-interface QuotaCall extends DecideArgs {
-  readonly project: Project;
-  readonly category: string | undefined;
-  readonly scope: DecisionScope;
-  /** The reject-all quotas in shadow that would have refused, when any applied. */
-  readonly shadowRejectAll: ExceededLimit[] | undefined;
-  /** The first of them, for the decision message. */
-  readonly shadowRejectAllQuota: QuotaConfig | undefined;
 }
 
 /**
@@ -518,196 +496,4 @@ const NO_CONTEXT: QuotaContext = Object.freeze({});
 
 function context(opts: QuotaCallOptions): QuotaContext {
   return opts.key === undefined ? NO_CONTEXT : { key: opts.key };
-}
-
-/** The valid quotas of `configs` that apply to this request; throws on an invalid one. */
-function applicable(
-  project: Project,
-  opts: QuotaCallOptions,
-  configs: QuotaConfig[],
-  byCategory: boolean,
-): QuotaConfig[] {
-  if (!Array.isArray(configs)) {
-    throw new InvalidConfiguration('getQuotas()', configs, 'an array of QuotaConfig');
-  }
-  // Most decisions keep every quota: the new array is built only once one is left out.
-  let quotas: QuotaConfig[] | undefined;
-  for (let i = 0; i < configs.length; i++) {
-    const quota = configs[i]!;
-    if (!isPlainQuota(quota)) validateQuotaConfig(quota, `getQuotas()[${i}]`);
-    let applies = !byCategory || matchesCategory(quota, opts.category);
-    // An empty project id is an id like any other; a missing one would share one counter.
-    if (applies && quota.scope === 'project') keyId('project.id', project.id, true);
-    applies &&= scopeValue(quota, project, opts.key) !== undefined;
-    if (applies) quotas?.push(quota);
-    else quotas ??= configs.slice(0, i);
-  }
-  return quotas ?? configs;
-}
-
-function matchesCategory(quota: QuotaConfig, category: string | undefined): boolean {
-  const { categories } = quota;
-  if (categories === undefined || categories.length === 0) return true;
-  return category !== undefined && categories.includes(category);
-}
-
-/**
- * The id the quota counts per for this request (as given: ids compare as strings, but a
- * number is not turned into one), or undefined when it does not apply.
- */
-function scopeValue(
-  quota: QuotaConfig,
-  project: Project,
-  key: string | undefined,
-): string | number | undefined {
-  const scope = quota.scope ?? 'organization';
-  // A global quota counts once for everything (it has no scopeId: see validateQuotaConfig).
-  if (scope === 'global') return 'global';
-  const value =
-    scope === 'organization' ? project.organizationId : scope === 'project' ? project.id : key;
-  if (value === undefined) return undefined;
-  const { scopeId } = quota;
-  if (scopeId !== undefined && scopeId !== value && String(scopeId) !== String(value)) {
-    return undefined;
-  }
-  return value;
-}
-
-function rejectAllLimit(quotas: QuotaConfig[]): RateLimit {
-  const first = quotas[0]!;
-  return new RateLimited({
-    retryAfter: REJECT_ALL_RETRY_AFTER,
-    reasonCode: first.reasonCode!,
-    reason: `Quota ${first.id ?? ''} rejects all requests`,
-    limits: quotas.map((q) => describeLimit(q, REJECT_ALL_RETRY_AFTER)),
-  });
-}
-
-/**
- * A refusal from the counters `cache` remembers full, with the quota that sets its retry, or
- * undefined when none is.
- */
-function fromCache(
-  cache: RejectionCache,
-  quotas: readonly QuotaConfig[],
-  counters: readonly CounterKey[],
-): { limited: RateLimit; quota: QuotaConfig } | undefined {
-  const limits: ExceededLimit[] = [];
-  const remembered: QuotaRemaining[] = [];
-  let worst: { retryAfter: number; quota: QuotaConfig } | undefined;
-  for (let i = 0; i < quotas.length; i++) {
-    const quota = quotas[i]!;
-    // A shadow quota never refuses, even when an enforced one on its counter is remembered.
-    if (quota.limit === null || quota.shadow === true) continue;
-    const hit = cache.get(counters[i]!.base, quota.limit);
-    if (hit === undefined) continue;
-    limits.push(hit.limit);
-    remembered.push(hit.remaining);
-    if (worst === undefined || hit.limit.retryAfter > worst.retryAfter)
-      worst = { retryAfter: hit.limit.retryAfter, quota };
-  }
-  if (worst === undefined) return undefined;
-  const limited = new RateLimited({
-    retryAfter: worst.retryAfter,
-    reasonCode: worst.quota.reasonCode!,
-    reason: `Quota ${worst.quota.id} of ${worst.quota.limit} per ${worst.quota.windowSeconds}s is full (remembered)`,
-    limits,
-    tightest: remembered[0]!,
-    quotas: remembered,
-  });
-  return { limited, quota: worst.quota };
-}
-
-/**
- * Turns what the decide step found into the answer, remembers in `cache` the quotas that
- * were full before this request (not those refused only for its size), and publishes the
- * decision when `sluice:decision` has a subscriber.
- */
-function decision(
-  call: QuotaCall,
-  { nowMicros, counted, used: usedBefore }: QuotasDecision,
-  cache: RejectionCache | undefined,
-): RateLimit {
-  const { quotas, counters, quantity } = call;
-  const timestamp = nowMicros / 1e6;
-  const limits: ExceededLimit[] = [];
-  const measuredQuotas: QuotaRemaining[] = [];
-  let shadowLimits = call.shadowRejectAll;
-  let shadowQuota = call.shadowRejectAllQuota;
-  let worst: { retryAfter: number; quota: QuotaConfig; remaining: number } | undefined;
-  let tightest: QuotaRemaining | undefined;
-  let tightestQuota: QuotaConfig | undefined;
-  for (let i = 0; i < quotas.length; i++) {
-    const quota = quotas[i]!;
-    const { limit } = quota;
-    if (limit === null) continue;
-    const used = usedBefore[i]!;
-    const resetAfter = secondsToNextWindow(timestamp, quota.windowSeconds, counters[i]!.shift);
-    if (quota.shadow === true) {
-      // Watched, not enforced: what it would have refused, and nothing else.
-      if (quantity > 0 ? used + quantity > limit : used >= limit) {
-        shadowLimits ??= [];
-        shadowLimits.push(describeLimit(quota, resetAfter));
-        shadowQuota ??= quota;
-      }
-      continue;
-    }
-    const remaining: QuotaRemaining = {
-      id: quota.id,
-      limit,
-      remaining: Math.max(0, limit - used - (counted ? quantity : 0)),
-      windowSeconds: quota.windowSeconds,
-      resetAfter,
-      full: used >= limit,
-    };
-    measuredQuotas.push(remaining);
-    if (quantity > 0 ? used + quantity > limit : used >= limit) {
-      const exceeded = describeLimit(quota, resetAfter);
-      limits.push(exceeded);
-      if (remaining.full) cache?.remember(counters[i]!.base, exceeded, remaining);
-      if (worst === undefined || resetAfter > worst.retryAfter)
-        worst = { retryAfter: resetAfter, quota, remaining: remaining.remaining };
-    }
-    if (tightest === undefined || remaining.remaining < tightest.remaining) {
-      tightest = remaining;
-      tightestQuota = quota;
-    }
-  }
-  if (decisionChannel.hasSubscribers) {
-    const { project, category, scope } = call;
-    const bound: QuotaBinding =
-      worst !== undefined
-        ? {
-            outcome: refusal(scope.shadow),
-            quota: worst.quota,
-            remaining: worst.remaining,
-            fromCache: false,
-          }
-        : shadowQuota !== undefined
-          ? {
-              outcome: 'shadow_refused',
-              quota: shadowQuota,
-              remaining: undefined,
-              fromCache: false,
-            }
-          : {
-              outcome: 'admitted',
-              quota: tightestQuota,
-              remaining: tightest?.remaining,
-              fromCache: false,
-            };
-    publishQuotaDecision(bound, project, category, scope);
-  }
-  const measured: RateLimitInit =
-    tightest === undefined ? {} : { tightest, quotas: measuredQuotas };
-  if (shadowLimits !== undefined) measured.shadowLimits = shadowLimits;
-  if (worst === undefined) return new NotRateLimited(measured);
-  const { quota, retryAfter } = worst;
-  return new RateLimited({
-    retryAfter,
-    reasonCode: quota.reasonCode!,
-    reason: `Quota ${quota.id} of ${quota.limit} per ${quota.windowSeconds}s (${quota.scope ?? 'organization'}) exceeded`,
-    limits,
-    ...measured,
-  });
 }
