@@ -65,6 +65,14 @@ export type { HttpHeaders, HttpRequest, SluiceRequest } from './http/http-reques
 export type { RequestOutcome } from './http/request-outcome.js';
 export { AUTH_LIMITS, readSentryAuth, type SentryAuth } from './http/sentry-auth.js';
 export { FALLBACK_PROBE_INTERVAL_MS } from './http/store-fallback.js';
+export { Lockout, type LockoutCallOptions, type LockoutState } from './lockout/lockout.js';
+export {
+  DEFAULT_BACKOFF,
+  DEFAULT_FORGET_SECONDS,
+  DEFAULT_MAX_BLOCK_SECONDS,
+  type LockoutOptions,
+  MAX_LOCKOUT_AFTER,
+} from './lockout/lockout-options.js';
 export {
   DECISION_CHANNEL,
   type DecisionEngine,
