@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { InvalidConfiguration } from '@sluice/core';
 import {
+  CARDINALITY_OPTION_NAMES,
   CONCURRENCY_OPTION_NAMES,
   HttpLimiter,
+  LOCKOUT_OPTION_NAMES,
   SLUICE_OPTION_NAMES,
   WINDOWS_OPTION_NAMES,
 } from '@sluice/core/adapter';
@@ -24,9 +26,14 @@ describe('docs/http-options.md', () => {
     expect([...headings].sort()).toEqual([...SLUICE_OPTION_NAMES, ...FASTIFY_ONLY].sort());
   });
 
-  it('lists every option of windows and of concurrency', () => {
+  it('lists every option of windows, concurrency, lockout and cardinality', () => {
     expect([...entries].sort()).toEqual(
-      [...WINDOWS_OPTION_NAMES, ...CONCURRENCY_OPTION_NAMES].sort(),
+      [
+        ...WINDOWS_OPTION_NAMES,
+        ...CONCURRENCY_OPTION_NAMES,
+        ...LOCKOUT_OPTION_NAMES,
+        ...CARDINALITY_OPTION_NAMES,
+      ].sort(),
     );
   });
 

@@ -20,7 +20,9 @@ export {
 } from './http/header-writer.js';
 export { type Decision, HttpLimiter } from './http/http-limiter.js';
 export {
+  CARDINALITY_OPTION_NAMES,
   CONCURRENCY_OPTION_NAMES,
+  LOCKOUT_OPTION_NAMES,
   SLUICE_OPTION_NAMES,
   WINDOWS_OPTION_NAMES,
 } from './http/option-names.js';

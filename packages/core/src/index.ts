@@ -52,9 +52,11 @@ export type {
   StoreFallbackEvent,
 } from './http/http-events.js';
 export type {
+  CardinalityHttpOptions,
   ConcurrencyOptions,
   Identity,
   LimitedResponse,
+  LockoutHttpOptions,
   PerRequest,
   Refusal,
   RequestItem,

@@ -10,6 +10,7 @@ import { decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { type Answer, errorAnswer, formatRateLimits } from './answers.js';
+import { decideCardinality } from './cardinality-stage.js';
 import { acquireSlot, addConcurrencyPolicy, CONCURRENCY_REFUSALS } from './concurrency-slot.js';
 import { type DroppedItem, dropRefused, refusedLimits } from './dropped-items.js';
 import type { SluiceEvents } from './http-events.js';
@@ -21,7 +22,9 @@ import { decideItem, type ItemContext, NO_REFUSALS, watch } from './item-decisio
 import { configuredAnswer, limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
 import { LocalFallback } from './local-fallback.js';
+import { countRefusal, lockoutLimit } from './lockout-stage.js';
 import { settleByOutcome } from './outcome-counting.js';
+import { requestKey } from './request-key.js';
 import { type RequestOutcome, releaseLease, requestOutcome } from './request-outcome.js';
 import { type Planned, planRequest } from './request-plan.js';
 import { newRequestState, type RequestState } from './request-state.js';
@@ -93,7 +96,12 @@ export class HttpLimiter {
     // 'local' answers a failure on the in-process store, which never fails: the policy is unused.
     const policy = stage.onStoreError === 'deny' ? 'deny' : 'allow';
     this.#storeFailure = new StoreFailurePolicy(policy, shared.events, stage.headers);
-    const setup = { store, graceSeconds: stage.graceSeconds, rejections: shared.rejections };
+    const setup = {
+      store,
+      graceSeconds: stage.graceSeconds,
+      rejections: shared.rejections,
+      lockouts: shared.lockouts,
+    };
     this.#engines = buildEngines(options, setup);
     const own = parent === undefined ? options : engineOptions(parent.own);
     this.#ownEngines = parent === undefined ? this.#engines : buildEngines(own, setup);
@@ -123,6 +131,27 @@ export class HttpLimiter {
       );
     }
     return new HttpLimiter({ ...this.options, ...options }, { shared: this.#shared, own: options });
+  }
+
+  /**
+   * Lifts the lockout of `key` (a project id, unless the `lockout` option has its own `key`):
+   * the block ends and its offences and refusals are forgotten, in the store and in this
+   * limiter's memory (and its routes'). Another process that saw the block keeps refusing the
+   * key until the block ends by its clock (docs/lockout.md). Resolves to true when there was
+   * something to lift; throws {@link InvalidConfiguration} when the stage has no lockout.
+   *
+   * @example
+   * ```ts
+   * await limiter.resetLockout(42); // project 42 may send again at once
+   * ```
+   */
+  async resetLockout(key: string | number): Promise<boolean> {
+    const lockout = this.#engines.lockout;
+    if (lockout === undefined) {
+      throw new InvalidConfiguration('lockout', undefined, 'a lockout option on this stage');
+    }
+    const escaped = requestKey('key', typeof key === 'number' ? String(key) : key);
+    return escaped === undefined ? false : lockout.engine.reset(escaped);
   }
 
   /**
@@ -198,7 +227,7 @@ export class HttpLimiter {
     let failure: StoreUnavailableError | undefined;
     let watching: ItemContext | undefined;
     try {
-      const { concurrency } = engines;
+      const { concurrency, lockout, cardinality } = engines;
       const context: ItemContext = {
         engines,
         req,
@@ -212,7 +241,18 @@ export class HttpLimiter {
       };
       watching = context;
       let slotless = false;
-      if (concurrency !== undefined) {
+      // A locked-out key is refused before any other rule, and nothing is counted.
+      const blockedFor = lockout === undefined ? 0 : await lockout.engine.blocked(plan.lockoutKey!);
+      if (blockedFor > 0) {
+        const limit = lockoutLimit(lockout!, blockedFor);
+        if (lockout!.shadow || shadow) {
+          for (const item of items) watch(context, item, limit);
+        } else {
+          refusals.fill([limit]);
+          slotless = true;
+        }
+      }
+      if (concurrency !== undefined && !slotless) {
         const scope = decisionChannel.hasSubscribers
           ? { shadow: shadow || concurrency.shadow, local, project }
           : ENGINE_SCOPE;
@@ -231,8 +271,22 @@ export class HttpLimiter {
           addConcurrencyPolicy(policies, concurrency.limit, lease);
         }
       }
+      if (!slotless && cardinality !== undefined) {
+        const limit = await decideCardinality(cardinality, plan.cardinality!);
+        if (limit !== undefined && cardinality.shadow) {
+          for (const item of items) watch(context, item, limit);
+        } else if (limit !== undefined) {
+          refusals.fill([limit]);
+          slotless = true;
+        }
+      }
       if (!slotless) {
         for (let i = 0; i < items.length; i++) refusals[i] = await decideItem(context, items[i]!);
+      }
+      if (lockout !== undefined && blockedFor === 0) {
+        await countRefusal(lockout, plan.lockoutKey!, refusals, (error) =>
+          this.#shared.events.storeError(state, error, this.#storeFailure.policy),
+        );
       }
     } catch (error) {
       if (!isStoreUnavailable(error)) {

@@ -1,3 +1,4 @@
+import type { LockoutOptions } from '../lockout/lockout-options.js';
 import type { Project, QuotaConfig } from '../quotas/quota-config.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import type { Quota } from '../sliding-window/quota.js';
@@ -50,6 +51,39 @@ export interface ConcurrencyOptions {
 }
 
 /**
+ * Lockout with backoff per request (docs/lockout.md): a request refused by any enforced rule
+ * counts against its key; after `after` refusals within `withinSeconds` the key is refused
+ * outright, before any other rule and with nothing counted, for `blockSeconds` (times
+ * `backoff` per repeat offence, at most `maxBlockSeconds`).
+ */
+export interface LockoutHttpOptions extends LockoutOptions {
+  /** The key refusals count against and a block applies to. @default the project id */
+  key?(req: SluiceRequest, project: Project): string;
+  /** Reason of a refusal while blocked. @default 'lockout' */
+  reasonCode?: string;
+  /** Watch the lockout without enforcing it: a block is only reported (`event_dropped` with `shadow: true`). @default false */
+  shadow?: boolean;
+}
+
+/**
+ * A cardinality limit per request (docs/cardinality.md): the request is refused when it brings
+ * a value the scope's window does not track and the window already tracks `quota.limit` values;
+ * values already tracked always pass. Values are hashed, never echoed.
+ */
+export interface CardinalityHttpOptions {
+  /** Whose values are counted, e.g. `org:${project.organizationId}`. */
+  scope(req: SluiceRequest, project: Project): string;
+  /** The request's values (release names, metric names, user ids ...); at most 1000, else a 400. */
+  values(req: SluiceRequest, project: Project): string[];
+  /** At most `limit` distinct values within any `windowSeconds`, tracked per `granularitySeconds`. */
+  quota: Quota;
+  /** Reason of a refusal. @default 'cardinality_limit' */
+  reasonCode?: string;
+  /** Watch the limit without enforcing it: a refusal is only reported (`event_dropped` with `shadow: true`). @default false */
+  shadow?: boolean;
+}
+
+/**
  * Options of `sluice(options)`, `sluicePlugin` and `route(options)`.
  *
  * @example
@@ -79,6 +113,10 @@ export interface SluiceOptions {
   windows?: WindowsOptions;
   /** Concurrency limit per request. */
   concurrency?: ConcurrencyOptions;
+  /** Lockout with backoff after repeated refusals. */
+  lockout?: LockoutHttpOptions;
+  /** Distinct values per scope per sliding window. */
+  cardinality?: CardinalityHttpOptions;
   /** Data category of the request. @default undefined (only quotas without categories apply) */
   category?: PerRequest<string | undefined>;
   /** Units the request counts. @default 1 */

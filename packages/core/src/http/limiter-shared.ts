@@ -3,6 +3,7 @@ import { RejectionCache } from '../quotas/rejection-cache.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
 import type { SluiceEvents } from './http-events.js';
+import type { LockoutEngines } from './lockout-stage.js';
 import { RequestEvents } from './request-events.js';
 import type { RequestState } from './request-state.js';
 import type { StoreFallback } from './store-fallback.js';
@@ -26,6 +27,8 @@ export interface LimiterShared {
   readonly rejections: RejectionCache | undefined;
   /** The local fallback of each store its stages use with `onStoreError: 'local'`, made on demand. */
   readonly fallbacks: WeakMap<Store, StoreFallback>;
+  /** The lockout engines, shared by the stages that share a `lockout` option and store. */
+  readonly lockouts: LockoutEngines;
 }
 
 /**
@@ -42,6 +45,7 @@ export function limiterShared(store: Store, rejectionCacheMaxSeconds: number): L
     store,
     events: new RequestEvents(new EventEmitter<SluiceEvents>()),
     states: new WeakMap(),
+    lockouts: new WeakMap(),
     rejections:
       rejectionCacheMaxSeconds === 0
         ? undefined

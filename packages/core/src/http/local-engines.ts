@@ -42,7 +42,8 @@ const NO_SLOTS: Pick<ConcurrencyLimiter, 'acquire'> = { acquire: () => Promise.r
 
 /**
  * The engines of a stage as they decide while the store fails (`onStoreError: 'local'`): the
- * same quotas, windows and concurrency limit on `localStore`, each limit scaled by `share`
+ * same quotas, windows, concurrency and cardinality limits on `localStore`, each limit scaled by
+ * `share` (a lockout applies unscaled)
  * ({@link scaledLimit}), without the rejection cache (the local store answers in-process).
  * A concurrency limit that scales to 0 refuses every request.
  *
@@ -84,11 +85,26 @@ export function localEngines(
   if (concurrency !== undefined) {
     scaled.concurrency = { ...concurrency, limit: Math.max(1, concurrencyLimit!) };
   }
+  // A lockout is about one client's behaviour, not a shared budget: it applies as it is, on the
+  // local store. A cardinality limit is a budget: this process's share of it.
+  if (options.lockout !== undefined) scaled.lockout = options.lockout;
+  if (options.cardinality !== undefined) {
+    const quota = toQuota(options.cardinality.quota, 'cardinality.quota');
+    scaled.cardinality = {
+      ...options.cardinality,
+      quota: new Quota({
+        windowSeconds: quota.windowSeconds,
+        granularitySeconds: quota.granularitySeconds,
+        limit: scaledLimit(quota.limit, share),
+      }),
+    };
+  }
   const engines = buildEngines(scaled, {
     store: setup.store,
     graceSeconds: setup.graceSeconds,
     rejections: undefined,
     local: true,
+    lockouts: new WeakMap(),
   });
   if (engines.concurrency === undefined || concurrencyLimit !== 0) return engines;
   return { ...engines, concurrency: { ...engines.concurrency, limiter: NO_SLOTS, limit: 0 } };

@@ -1,5 +1,11 @@
 // The option names the HTTP layer knows; `optionsObject` (validate.ts) rejects any other.
-import type { ConcurrencyOptions, SluiceOptions, WindowsOptions } from './http-options.js';
+import type {
+  CardinalityHttpOptions,
+  ConcurrencyOptions,
+  LockoutHttpOptions,
+  SluiceOptions,
+  WindowsOptions,
+} from './http-options.js';
 
 /**
  * Every option of `sluice()`, `sluicePlugin` and `route()`: any other name is a mistake.
@@ -17,6 +23,8 @@ export const SLUICE_OPTION_NAMES: readonly (keyof SluiceOptions)[] = [
   'quotas',
   'windows',
   'concurrency',
+  'lockout',
+  'cardinality',
   'category',
   'quantity',
   'items',
@@ -64,5 +72,41 @@ export const CONCURRENCY_OPTION_NAMES: readonly (keyof ConcurrencyOptions)[] = [
   'key',
   'leaseSeconds',
   'waitSeconds',
+  'shadow',
+];
+
+/**
+ * The options of `lockout`.
+ *
+ * @example
+ * ```ts
+ * LOCKOUT_OPTION_NAMES.includes('blockSeconds'); // true
+ * ```
+ */
+export const LOCKOUT_OPTION_NAMES: readonly (keyof LockoutHttpOptions)[] = [
+  'after',
+  'withinSeconds',
+  'blockSeconds',
+  'backoff',
+  'maxBlockSeconds',
+  'forgetSeconds',
+  'key',
+  'reasonCode',
+  'shadow',
+];
+
+/**
+ * The options of `cardinality`.
+ *
+ * @example
+ * ```ts
+ * CARDINALITY_OPTION_NAMES.includes('values'); // true
+ * ```
+ */
+export const CARDINALITY_OPTION_NAMES: readonly (keyof CardinalityHttpOptions)[] = [
+  'scope',
+  'values',
+  'quota',
+  'reasonCode',
   'shadow',
 ];

@@ -1,4 +1,5 @@
 import type { Project } from '../quotas/quota-config.js';
+import { type PlannedCardinality, requestValues } from './cardinality-stage.js';
 import type { RequestItem } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
 import { type ItemReader, readItems } from './request-items.js';
@@ -21,6 +22,10 @@ export interface Planned {
   readonly prefix: string | undefined;
   /** The concurrency key, escaped, when the stage has a concurrency limit. */
   readonly slotKey: string | undefined;
+  /** The lockout key, escaped, when the stage has a lockout. */
+  readonly lockoutKey: string | undefined;
+  /** The cardinality scope (escaped) and values, when the stage has a cardinality limit. */
+  readonly cardinality: PlannedCardinality | undefined;
 }
 
 /**
@@ -34,8 +39,8 @@ export interface Planned {
 export type Plan = Planned | { readonly ok: false; readonly message: string };
 
 /**
- * What `req` asks of a stage with `engines`: its items, the window prefix and the concurrency
- * key. Values the client controls that cannot be used are a 400 (`ok: false`); values the
+ * What `req` asks of a stage with `engines`: its items, the window prefix, the concurrency
+ * and lockout keys and the cardinality scope and values. Values the client controls that cannot be used are a 400 (`ok: false`); values the
  * app's functions get wrong throw {@link InvalidConfiguration}.
  *
  * @example
@@ -62,5 +67,18 @@ export function planRequest(
     slotKey = requestKey('concurrency.key()', engines.concurrency.key(req, project));
     if (slotKey === undefined) return { ok: false, message: 'rate limit key is too long' };
   }
-  return { ok: true, items: read.items, prefix, slotKey };
+  let lockoutKey: string | undefined;
+  if (engines.lockout !== undefined) {
+    lockoutKey = requestKey('lockout.key()', engines.lockout.key(req, project));
+    if (lockoutKey === undefined) return { ok: false, message: 'rate limit key is too long' };
+  }
+  let cardinality: PlannedCardinality | undefined;
+  if (engines.cardinality !== undefined) {
+    const scope = requestKey('cardinality.scope()', engines.cardinality.scope(req, project));
+    if (scope === undefined) return { ok: false, message: 'rate limit key is too long' };
+    const values = requestValues(engines.cardinality.values(req, project));
+    if (values === undefined) return { ok: false, message: 'too many cardinality values' };
+    cardinality = { scope, values };
+  }
+  return { ok: true, items: read.items, prefix, slotKey, lockoutKey, cardinality };
 }

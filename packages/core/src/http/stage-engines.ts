@@ -3,8 +3,10 @@ import type { Project } from '../quotas/quota-config.js';
 import { type Quota, toQuota } from '../sliding-window/quota.js';
 import { SlidingWindowRateLimiter } from '../sliding-window/sliding-window-rate-limiter.js';
 import { WINDOW_REASON } from '../sliding-window/window-decision-message.js';
+import { buildStageCardinality, type StageCardinality } from './cardinality-stage.js';
 import type { SluiceOptions } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
+import { buildStageLockout, type LockoutEngines, type StageLockout } from './lockout-stage.js';
 import { type QuotaEngineSetup, StageQuotas } from './stage-quotas.js';
 
 /**
@@ -60,6 +62,23 @@ export interface StageEngines {
     /** Let a request without a slot go on, reported. */
     readonly shadow: boolean;
   };
+  /** Lockout with backoff, checked before every other rule. */
+  readonly lockout?: StageLockout;
+  /** A cardinality limit, decided once per request. */
+  readonly cardinality?: StageCardinality;
+}
+
+/**
+ * What building a stage's engines needs: the quotas' setup, and the limiter's lockout engines
+ * (so stages sharing a `lockout` option share its memory of blocks).
+ *
+ * @example
+ * ```ts
+ * const setup: EngineSetup = { store, graceSeconds: 60, rejections: undefined, lockouts: new WeakMap() };
+ * ```
+ */
+export interface EngineSetup extends QuotaEngineSetup {
+  readonly lockouts: LockoutEngines;
 }
 
 /**
@@ -70,7 +89,10 @@ export interface StageEngines {
  * const engines: EngineOptions = { windows: { prefix: (_req, project) => `org:${project.organizationId}`, quotas } };
  * ```
  */
-export type EngineOptions = Pick<SluiceOptions, 'quotas' | 'windows' | 'concurrency'>;
+export type EngineOptions = Pick<
+  SluiceOptions,
+  'quotas' | 'windows' | 'concurrency' | 'lockout' | 'cardinality'
+>;
 
 /**
  * The engine options `options` itself names (a route stage's own, without the limiter's it
@@ -86,6 +108,8 @@ export function engineOptions(options: SluiceOptions): EngineOptions {
   if (options.quotas !== undefined) own.quotas = options.quotas;
   if (options.windows !== undefined) own.windows = options.windows;
   if (options.concurrency !== undefined) own.concurrency = options.concurrency;
+  if (options.lockout !== undefined) own.lockout = options.lockout;
+  if (options.cardinality !== undefined) own.cardinality = options.cardinality;
   return own;
 }
 
@@ -98,7 +122,7 @@ export function engineOptions(options: SluiceOptions): EngineOptions {
  * const engines = buildEngines({ quotas: [projectQuota(project, { limit: 10, windowSeconds: 60 })] }, setup);
  * ```
  */
-export function buildEngines(options: EngineOptions, setup: QuotaEngineSetup): StageEngines {
+export function buildEngines(options: EngineOptions, setup: EngineSetup): StageEngines {
   const engines: { -readonly [K in keyof StageEngines]: StageEngines[K] } = {};
   const { quotas, windows, concurrency } = options;
   const { store } = setup;
@@ -128,6 +152,12 @@ export function buildEngines(options: EngineOptions, setup: QuotaEngineSetup): S
       key: concurrency.key ?? projectConcurrencyKey,
       shadow: concurrency.shadow === true,
     };
+  }
+  if (options.lockout !== undefined) {
+    engines.lockout = buildStageLockout(options.lockout, store, setup.lockouts);
+  }
+  if (options.cardinality !== undefined) {
+    engines.cardinality = buildStageCardinality(options.cardinality, store);
   }
   return engines;
 }

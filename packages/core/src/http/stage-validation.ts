@@ -12,8 +12,10 @@ import {
   optionsObject,
   positiveSeconds,
 } from '../validate.js';
+import { validateCardinalityOption } from './cardinality-stage.js';
 import { MAX_CATEGORY_LENGTH } from './header-values.js';
 import type { SluiceOptions } from './http-options.js';
+import { validateLockoutOption } from './lockout-stage.js';
 import {
   CONCURRENCY_OPTION_NAMES,
   SLUICE_OPTION_NAMES,
@@ -51,6 +53,8 @@ export function validateStageOptions(options: SluiceOptions): void {
   }
   if (windows !== undefined) validateWindows(windows);
   if (concurrency !== undefined) validateConcurrency(concurrency);
+  if (options.lockout !== undefined) validateLockoutOption(options.lockout);
+  if (options.cardinality !== undefined) validateCardinalityOption(options.cardinality);
   const { category } = options;
   if (
     typeof category !== 'function' &&
