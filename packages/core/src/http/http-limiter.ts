@@ -31,6 +31,7 @@ import { newRequestState, type RequestState } from './request-state.js';
 import { type ResolvedStage, resolveStage } from './resolved-stage.js';
 import { buildEngines, engineOptions, type StageEngines } from './stage-engines.js';
 import { StoreFailurePolicy } from './store-failure.js';
+import { refuseWhole } from './whole-refusal.js';
 
 /**
  * The decision an adapter carries out: go on to the handler with `headers` written (and the
@@ -240,19 +241,18 @@ export class HttpLimiter {
         watched: undefined,
       };
       watching = context;
-      let slotless = false;
       // A locked-out key is refused before any other rule, and nothing is counted.
       const blockedFor = lockout === undefined ? 0 : await lockout.engine.blocked(plan.lockoutKey!);
-      if (blockedFor > 0) {
-        const limit = lockoutLimit(lockout!, blockedFor);
-        if (lockout!.shadow || shadow) {
-          for (const item of items) watch(context, item, limit);
-        } else {
-          refusals.fill([limit]);
-          slotless = true;
-        }
-      }
-      if (concurrency !== undefined && !slotless) {
+      let refusedWhole =
+        blockedFor > 0 &&
+        refuseWhole(
+          context,
+          items,
+          refusals,
+          lockoutLimit(lockout!, blockedFor),
+          lockout!.shadow || shadow,
+        );
+      if (concurrency !== undefined && !refusedWhole) {
         const scope = decisionChannel.hasSubscribers
           ? { shadow: shadow || concurrency.shadow, local, project }
           : ENGINE_SCOPE;
@@ -263,7 +263,7 @@ export class HttpLimiter {
             for (const item of items) watch(context, item, CONCURRENCY_REFUSALS[0]!);
           } else {
             refusals.fill(CONCURRENCY_REFUSALS);
-            slotless = true;
+            refusedWhole = true;
           }
         }
         // A shadow rule is no policy the client faces: the IETF headers leave it out.
@@ -271,16 +271,12 @@ export class HttpLimiter {
           addConcurrencyPolicy(policies, concurrency.limit, lease);
         }
       }
-      if (!slotless && cardinality !== undefined) {
+      if (!refusedWhole && cardinality !== undefined) {
         const limit = await decideCardinality(cardinality, plan.cardinality!);
-        if (limit !== undefined && cardinality.shadow) {
-          for (const item of items) watch(context, item, limit);
-        } else if (limit !== undefined) {
-          refusals.fill([limit]);
-          slotless = true;
-        }
+        refusedWhole =
+          limit !== undefined && refuseWhole(context, items, refusals, limit, cardinality.shadow);
       }
-      if (!slotless) {
+      if (!refusedWhole) {
         for (let i = 0; i < items.length; i++) refusals[i] = await decideItem(context, items[i]!);
       }
       if (lockout !== undefined && blockedFor === 0) {
