@@ -2,7 +2,7 @@
 // with backoff; while locked out it is refused before every other rule, with well-formed
 // headers whose Retry-After shrinks, nothing counted and no store call (counted on a real
 // Redis with MONITOR); a reset lifts it.
-import { MemoryStore, type QuotaConfig, type Store } from '@sluice/core';
+import { MemoryStore, type QuotaConfig, type Store, StoreUnavailableError } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { recordEvents } from '@sluice/test-support/events';
 import { FRAMEWORKS, type TestApp } from '@sluice/test-support/frameworks';
@@ -122,6 +122,56 @@ describe.each(FRAMEWORKS)('lockout: $name', (framework) => {
     clock.advance(10_000);
     expect((await send()).status).toBe(200);
     expect(await app.limiter.resetLockout('unknown')).toBe(false);
+  });
+
+  it('a route inherits the limiter lockout: one engine, one memory, one reset', async () => {
+    const clock = new ManualClock(1_767_225_600_000);
+    const store = clockedStore(clock);
+    app = await framework.build({
+      options: { store, resolveProject, quotas: [quota], lockout, rejectionCacheMaxSeconds: 0 },
+      route: {},
+    });
+    for (let i = 0; i < 4; i++) await send();
+    const calls = store.calls;
+    // The route stage alone (no app-level limiter before it) knows the block already.
+    const solo = () => app!.request({ path: '/solo/api/1/routed/', headers: auth });
+    expect((await solo()).headers['x-sentry-rate-limit-reason']).toBe('lockout');
+    expect(store.calls - calls).toBe(0);
+    await app.limiter.resetLockout(1);
+    expect((await solo()).headers['x-sentry-rate-limit-reason']).toBe('project_quota');
+  });
+
+  it('bad lockout options throw InvalidConfiguration naming them', async () => {
+    for (const [options, option] of [
+      [{ ...lockout, after: 0 }, 'lockout.after'],
+      [{ ...lockout, blockSeconds: undefined }, 'lockout.blockSeconds'],
+      [{ ...lockout, backoff: 0.5 }, 'lockout.backoff'],
+      [{ ...lockout, maxBlockSeconds: 1 }, 'lockout.maxBlockSeconds'],
+      [{ ...lockout, key: 'ip' }, 'lockout.key'],
+      [{ ...lockout, reasonCode: 'locked out' }, 'lockout.reasonCode'],
+      [{ ...lockout, shadow: 'yes' }, 'lockout.shadow'],
+      [{ ...lockout, blockDuration: 5 }, 'lockout.blockDuration'],
+      [7, 'lockout'],
+    ] as const) {
+      await expect(
+        framework.build({ options: { resolveProject, lockout: options as never } }),
+      ).rejects.toMatchObject({ name: 'InvalidConfiguration', option });
+    }
+  });
+
+  it('a failing store while checking follows onStoreError: deny answers 503', async () => {
+    const failing: Store = {
+      prefix: 'f',
+      clustered: false,
+      run: () => Promise.reject(new StoreUnavailableError('down', { timedOut: false })),
+    };
+    app = await framework.build({
+      options: { store: failing, resolveProject, lockout, onStoreError: 'deny' },
+    });
+    const events = recordEvents(app.limiter);
+    const res = await send();
+    expect(res.status).toBe(503);
+    expect(events.take().map((e) => e.name)).toContain('store_error');
   });
 
   it('in shadow, a lockout is only reported: the request meets the other rules', async () => {
