@@ -4,8 +4,16 @@
 import { MemoryStore, Quota, type SluiceRequest } from '@sluice/core';
 import { recordEvents } from '@sluice/test-support/events';
 import { FRAMEWORKS, type TestApp } from '@sluice/test-support/frameworks';
-import { PROJECTS, resolveProject, sentryAuth } from '@sluice/test-support/projects';
+import { valueRequest } from '@sluice/test-support/fuzz';
+import {
+  countingStore,
+  frozenStore,
+  PROJECTS,
+  resolveProject,
+  sentryAuth,
+} from '@sluice/test-support/projects';
 import { strictRateLimits } from '@sluice/test-support/sentry-rate-limits';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const auth = sentryAuth(PROJECTS.one.key);
@@ -133,3 +141,59 @@ describe.each(FRAMEWORKS)('cardinality: $name', (framework) => {
     }
   });
 });
+
+/** Fuzzed request values, per framework. */
+const FUZZ_RUNS = 200;
+
+describe.each(FRAMEWORKS)(
+  'cardinality and lockout on fuzzed request values: $name',
+  (framework) => {
+    it(`${FUZZ_RUNS} cases: well-formed headers, a 4xx never a 5xx, no store call for a 400`, async () => {
+      const store = countingStore(frozenStore());
+      const all = (value: unknown) =>
+        value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+      const app = await framework.build({
+        options: {
+          store,
+          resolveProject,
+          cardinality: {
+            // Scope, values and lockout key all from the client: a header and the query.
+            scope: (req) => String(req.headers['x-prefix'] ?? 's'),
+            values: (req) => [...all(req.query.cat), ...all(req.query.n)],
+            quota: new Quota({ windowSeconds: 60, granularitySeconds: 10, limit: 2 }),
+          },
+          lockout: {
+            after: 2,
+            withinSeconds: 60,
+            blockSeconds: 30,
+            key: (req) => all(req.query.k)[0] ?? 'k',
+          },
+        },
+      });
+      const statuses = new Set<number>();
+      try {
+        await fc.assert(
+          fc.asyncProperty(valueRequest, async (request) => {
+            const before = store.calls;
+            const res = await app.request(request);
+            statuses.add(res.status);
+            const where = `${res.status} ${JSON.stringify(res.headers)}`;
+            expect([200, 400, 429], where).toContain(res.status);
+            for (const value of Object.values(res.headers))
+              expect(value, where).toMatch(/^[\x20-\x7e]*$/);
+            if (res.status === 400) expect(store.calls, where).toBe(before);
+            if (res.status === 429) {
+              const entries = strictRateLimits(res.headers['x-sentry-rate-limits']!);
+              expect(entries.length, where).toBeGreaterThan(0);
+              expect(res.headers['retry-after'], where).toMatch(/^\d+$/);
+            }
+          }),
+          { numRuns: FUZZ_RUNS, seed: 16 },
+        );
+        expect([...statuses].sort()).toEqual([200, 400, 429]);
+      } finally {
+        await app.close();
+      }
+    });
+  },
+);
