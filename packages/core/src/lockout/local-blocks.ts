@@ -1,6 +1,6 @@
 /**
- * Most blocked keys a process remembers; past it the block that ends first is forgotten (the
- * store still holds it, so the next request of that key costs one store call again).
+ * Most blocked keys a process remembers; past it the block remembered longest ago is forgotten
+ * (the store still holds it, so the next request of that key costs one store call again).
  *
  * @example
  * ```ts
@@ -59,17 +59,15 @@ export class LocalBlocks {
     this.#until.delete(key);
   }
 
-  /** Drops the ended blocks, or, when none has ended, the one that ends first. */
+  /**
+   * Makes room for one: drops the blocks remembered longest ago (the map keeps insertion
+   * order) up to and including the first one still live, so a flood of new blocks costs
+   * constant time each, never a scan of the map. Ended blocks elsewhere go when next read.
+   */
   #evict(nowMs: number): void {
-    let first: string | undefined;
-    let firstUntil = Number.POSITIVE_INFINITY;
     for (const [key, until] of this.#until) {
-      if (until <= nowMs) this.#until.delete(key);
-      else if (until < firstUntil) {
-        first = key;
-        firstUntil = until;
-      }
+      this.#until.delete(key);
+      if (until > nowMs && this.#until.size < this.#max) return;
     }
-    if (this.#until.size >= this.#max && first !== undefined) this.#until.delete(first);
   }
 }
