@@ -230,22 +230,28 @@ describe('lockout on a real Redis: no command while locked out', () => {
         // limit 0 refuses without a store call: only the lockout touches Redis.
         monitor ??= await new Redis(inject('redisUrl')).monitor();
         const seen: string[] = [];
+        /** Marker keys awaited, each resolved when MONITOR shows its GET. */
+        const markers = new Map<string, () => void>();
         const onMonitor = (_time: string, args: string[]) => {
-          if (args.some((arg) => arg.includes(prefix))) seen.push(args[0]!.toLowerCase());
+          const marker = args[0]?.toLowerCase() === 'get' ? markers.get(args[1]!) : undefined;
+          if (marker !== undefined) marker();
+          else if (args.some((arg) => arg.includes(prefix))) seen.push(args[0]!.toLowerCase());
         };
         monitor.on('monitor', onMonitor);
+        // A marker GET through the store's own connection orders the log: MONITOR lists
+        // commands as Redis runs them, so everything the store sent before it is in.
+        const mark = async (name: string) => {
+          const key = `${prefix}:mark:${name}`;
+          const arrived = new Promise<void>((resolve) => markers.set(key, resolve));
+          await client!.get(key);
+          await arrived;
+          return seen.splice(0);
+        };
+        // MONITOR streams from here on.
+        await mark('ready');
         const send = () => app.request({ path: '/api/1/store/', headers: auth });
         expect((await send()).headers['x-sentry-rate-limit-reason']).toBe('project_quota');
         expect((await send()).headers['x-sentry-rate-limit-reason']).toBe('lockout');
-        // A marker command through the same connection orders the log: everything before it is in.
-        const mark = async (name: string) => {
-          await client!.get(`${prefix}:${name}`);
-          for (let i = 0; i < 50 && !seen.includes('get'); i++)
-            await new Promise((r) => setTimeout(r, 10));
-          const log = seen.splice(0);
-          expect(log.at(-1)).toBe('get');
-          return log.slice(0, -1);
-        };
         // Checks and recordings ran scripts (MONITOR also lists the commands inside them).
         expect(await mark('before')).toContain('hmget');
         for (let i = 0; i < 100; i++) {
