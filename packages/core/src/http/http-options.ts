@@ -55,6 +55,14 @@ export interface ConcurrencyOptions {
  * counts against its key; after `after` refusals within `withinSeconds` the key is refused
  * outright, before any other rule and with nothing counted, for `blockSeconds` (times
  * `backoff` per repeat offence, at most `maxBlockSeconds`).
+ *
+ * @example
+ * ```ts
+ * const lockout: LockoutHttpOptions = {
+ *   after: 10, withinSeconds: 60, blockSeconds: 60, backoff: 2, maxBlockSeconds: 3600,
+ *   key: (req) => req.ip, // per client address instead of per project
+ * };
+ * ```
  */
 export interface LockoutHttpOptions extends LockoutOptions {
   /** The key refusals count against and a block applies to. @default the project id */
@@ -69,6 +77,15 @@ export interface LockoutHttpOptions extends LockoutOptions {
  * A cardinality limit per request (docs/cardinality.md): the request is refused when it brings
  * a value the scope's window does not track and the window already tracks `quota.limit` values;
  * values already tracked always pass. Values are hashed, never echoed.
+ *
+ * @example
+ * ```ts
+ * const cardinality: CardinalityHttpOptions = {
+ *   scope: (_req, project) => `org:${project.organizationId}`,
+ *   values: (req) => [String(req.headers['x-release'] ?? '')].filter(Boolean),
+ *   quota: new Quota({ windowSeconds: 3600, granularitySeconds: 60, limit: 100 }),
+ * };
+ * ```
  */
 export interface CardinalityHttpOptions {
   /** Whose values are counted, e.g. `org:${project.organizationId}`. */

@@ -32,7 +32,14 @@ export const DEFAULT_FORGET_SECONDS = 86_400;
  */
 export const DEFAULT_BACKOFF = 1;
 
-/** Most refusals a lockout may wait for: the store keeps this many timestamps per key at most. */
+/**
+ * Most refusals a lockout may wait for: the store keeps this many timestamps per key at most.
+ *
+ * @example
+ * ```ts
+ * new Lockout(store, { after: MAX_LOCKOUT_AFTER + 1, withinSeconds: 60, blockSeconds: 60 }); // throws naming `after`
+ * ```
+ */
 export const MAX_LOCKOUT_AFTER = 1000;
 
 /** Largest growth factor per offence. */

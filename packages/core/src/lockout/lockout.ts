@@ -38,7 +38,14 @@ export interface LockoutState {
   readonly started: boolean;
 }
 
-/** Options of one call. */
+/**
+ * Options of one call.
+ *
+ * @example
+ * ```ts
+ * await lockout.recordRefusal('user:42', { timestamp: Date.now() / 1000 });
+ * ```
+ */
 export interface LockoutCallOptions {
   /** Decision time, seconds since the epoch. @default the store's clock (Redis `TIME`) */
   timestamp?: number;
