@@ -174,6 +174,29 @@ describe.each(FRAMEWORKS)('lockout: $name', (framework) => {
     expect(events.take().map((e) => e.name)).toContain('store_error');
   });
 
+  it('while the store fails, onStoreError local locks out on the local store', async () => {
+    const failing: Store = {
+      prefix: 'f',
+      clustered: false,
+      run: () => Promise.reject(new StoreUnavailableError('down', { timedOut: false })),
+    };
+    app = await framework.build({
+      options: {
+        store: failing,
+        resolveProject,
+        quotas: [quota],
+        lockout,
+        onStoreError: 'local',
+        localShare: 1,
+      },
+    });
+    const reasons: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      reasons.push((await send()).headers['x-sentry-rate-limit-reason'] ?? 'admitted');
+    }
+    expect(reasons).toEqual(['admitted', 'admitted', 'project_quota', 'lockout', 'lockout']);
+  });
+
   it('in shadow, a lockout is only reported: the request meets the other rules', async () => {
     const clock = new ManualClock(1_767_225_600_000);
     app = await framework.build({
