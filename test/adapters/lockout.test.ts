@@ -2,7 +2,16 @@
 // with backoff; while locked out it is refused before every other rule, with well-formed
 // headers whose Retry-After shrinks, nothing counted and no store call (counted on a real
 // Redis with MONITOR); a reset lifts it.
-import { MemoryStore, type QuotaConfig, type Store, StoreUnavailableError } from '@sluice/core';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import {
+  DECISION_CHANNEL,
+  type DecisionMessage,
+  MemoryStore,
+  Quota,
+  type QuotaConfig,
+  type Store,
+  StoreUnavailableError,
+} from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { recordEvents } from '@sluice/test-support/events';
 import { FRAMEWORKS, type TestApp } from '@sluice/test-support/frameworks';
@@ -195,6 +204,41 @@ describe.each(FRAMEWORKS)('lockout: $name', (framework) => {
       reasons.push((await send()).headers['x-sentry-rate-limit-reason'] ?? 'admitted');
     }
     expect(reasons).toEqual(['admitted', 'admitted', 'project_quota', 'lockout', 'lockout']);
+  });
+
+  it('sluice:decision says lockout, from memory, and cardinality with what is left', async () => {
+    const clock = new ManualClock(1_767_225_600_000);
+    app = await framework.build({
+      options: {
+        store: clockedStore(clock),
+        resolveProject,
+        quotas: [quota],
+        lockout,
+        cardinality: {
+          scope: () => 'org',
+          values: () => ['v'],
+          quota: new Quota({ windowSeconds: 60, granularitySeconds: 10, limit: 3 }),
+        },
+        rejectionCacheMaxSeconds: 0,
+      },
+    });
+    const messages: DecisionMessage[] = [];
+    const listen = (message: unknown) => messages.push(message as DecisionMessage);
+    subscribe(DECISION_CHANNEL, listen);
+    try {
+      for (let i = 0; i < 5; i++) await send();
+    } finally {
+      unsubscribe(DECISION_CHANNEL, listen);
+    }
+    const summary = messages.map((m) =>
+      [m.engine, m.outcome, m.rule, m.fromCache, m.remaining].join(' '),
+    );
+    expect(summary.filter((m) => m.startsWith('cardinality'))).toEqual(
+      Array(4).fill('cardinality admitted cardinality_60s false 2'),
+    );
+    // The fifth request: refused from memory, nothing else decided.
+    expect(summary.at(-1)).toBe('lockout refused lockout true ');
+    expect(summary.filter((m) => m.startsWith('lockout'))).toHaveLength(1);
   });
 
   it('in shadow, a lockout is only reported: the request meets the other rules', async () => {

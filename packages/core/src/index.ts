@@ -75,7 +75,6 @@ export {
   type LockoutOptions,
   MAX_LOCKOUT_AFTER,
 } from './lockout/lockout-options.js';
-export { FALLBACK_CHANNEL, type FallbackMessage } from './metrics/fallback-channel.js';
 export {
   DECISION_CHANNEL,
   type DecisionEngine,

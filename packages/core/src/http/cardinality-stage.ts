@@ -1,6 +1,7 @@
 import { CardinalityLimiter } from '../cardinality/cardinality-limiter.js';
 import { cardinalityQuota } from '../cardinality/cardinality-requests.js';
 import { InvalidConfiguration } from '../errors.js';
+import { type DecisionScope, decisionChannel, refusal } from '../metrics/decision-channel.js';
 import type { Project } from '../quotas/quota-config.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import type { Quota } from '../sliding-window/quota.js';
@@ -139,24 +140,43 @@ export function requestValues(values: unknown): readonly string[] | undefined {
 
 /**
  * Decides a request's values in one atomic step: resolves to the limit that refuses it (a new
- * value past the limit; values already tracked always pass), or undefined. The values are
- * hashed by the engine, never echoed in an answer.
+ * value past the limit; values already tracked always pass), or undefined, and publishes the
+ * decision on `sluice:decision` in `scope` when it has subscribers. The values are hashed by
+ * the engine, never echoed in an answer.
  *
  * @example
  * ```ts
- * const limit = await decideCardinality(stageCardinality, { scope: 'p1', values: ['v9'] });
+ * const limit = await decideCardinality(stageCardinality, { scope: 'p1', values: ['v9'] }, ENGINE_SCOPE);
  * if (limit !== undefined) refusals.fill([limit]);
  * ```
  */
 export async function decideCardinality(
   cardinality: StageCardinality,
   planned: PlannedCardinality,
+  scope: DecisionScope,
 ): Promise<ExceededLimit | undefined> {
   if (planned.values.length === 0) return undefined;
+  const { quota } = cardinality;
   const [grant] = await cardinality.limiter.checkAndUseQuotas([
-    { prefix: planned.scope, values: planned.values, quota: cardinality.quota },
+    { prefix: planned.scope, values: planned.values, quota },
   ]);
-  if (grant === undefined || grant.refusedValues.length === 0) return undefined;
+  const refused = grant !== undefined && grant.refusedValues.length > 0;
+  if (decisionChannel.hasSubscribers && grant !== undefined) {
+    decisionChannel.publish({
+      engine: 'cardinality',
+      outcome: refused ? refusal(scope.shadow || cardinality.shadow) : 'admitted',
+      rule: `cardinality_${quota.windowSeconds}s`,
+      reason: cardinality.reasonCode,
+      fromCache: false,
+      shadow: scope.shadow || cardinality.shadow,
+      local: scope.local,
+      ...(scope.project === undefined ? {} : { project: scope.project }),
+      limit: quota.limit,
+      remaining: Math.max(0, quota.limit - grant.cardinality),
+      key: planned.scope,
+    });
+  }
+  if (!refused) return undefined;
   const retryAfter = grant.retryAfter ?? 1;
   return {
     // A limit-0 window never admits a value: Relay's 60 s for reject-all.

@@ -1,6 +1,7 @@
 import { InvalidConfiguration, isStoreUnavailable, type StoreUnavailableError } from '../errors.js';
 import { Lockout } from '../lockout/lockout.js';
 import { resolveLockoutOptions } from '../lockout/lockout-options.js';
+import { type DecisionScope, decisionChannel, refusal } from '../metrics/decision-channel.js';
 import type { Project } from '../quotas/quota-config.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import type { Store } from '../store/store.js';
@@ -172,4 +173,33 @@ export async function countRefusal(
     const list = refusals[i]!;
     if (list.length > 0) refusals[i] = [...list, limit];
   }
+}
+
+/**
+ * Publishes on `sluice:decision` that the stage's lockout refused (or, in `scope.shadow`, would
+ * have refused) `key` for `seconds`; `fromMemory` when this process's memory answered. Call it
+ * only when the channel has subscribers.
+ *
+ * @example
+ * ```ts
+ * if (decisionChannel.hasSubscribers) publishLockoutDecision(stageLockout, key, true, scope);
+ * ```
+ */
+export function publishLockoutDecision(
+  lockout: StageLockout,
+  key: string,
+  fromMemory: boolean,
+  scope: DecisionScope,
+): void {
+  decisionChannel.publish({
+    engine: 'lockout',
+    outcome: refusal(scope.shadow),
+    rule: 'lockout',
+    reason: lockout.reasonCode,
+    fromCache: fromMemory,
+    shadow: scope.shadow,
+    local: scope.local,
+    ...(scope.project === undefined ? {} : { project: scope.project }),
+    key,
+  });
 }

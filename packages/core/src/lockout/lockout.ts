@@ -131,6 +131,19 @@ export class Lockout {
   }
 
   /**
+   * Seconds `key` stays blocked as this process remembers it, without a store call (0: no block
+   * remembered, which does not mean the store holds none).
+   *
+   * @example
+   * ```ts
+   * const fromMemory = lockout.remembered('user:42') > 0;
+   * ```
+   */
+  remembered(key: string): number {
+    return this.#local.remainingMs(key) / 1000;
+  }
+
+  /**
    * `key`'s lockout as the store holds it (always a store call), for tools and tests.
    *
    * @example

@@ -20,14 +20,21 @@ export const DECISION_CHANNEL = 'sluice:decision';
 /**
  * What decided: fixed-window quotas (`Quotas`), sliding windows (`SlidingWindowRateLimiter`),
  * a concurrency limit (`ConcurrencyLimiter`), or, over HTTP, the `onStoreError` policy when the
- * store failed (`store_failure`).
+ * store failed (`store_failure`), a lockout that refused a blocked key (`lockout`), or the
+ * `cardinality` option's limit.
  *
  * @example
  * ```ts
  * const engine: DecisionEngine = 'quota';
  * ```
  */
-export type DecisionEngine = 'quota' | 'window' | 'concurrency' | 'store_failure';
+export type DecisionEngine =
+  | 'quota'
+  | 'window'
+  | 'concurrency'
+  | 'store_failure'
+  | 'lockout'
+  | 'cardinality';
 
 /**
  * How a decision ended: `admitted`; `refused` (enforced); or `shadow_refused`, a refusal that
@@ -52,7 +59,9 @@ export type DecisionOutcome = 'admitted' | 'refused' | 'shadow_refused';
  *   ends without one (`engine: 'concurrency'`); a call aborted by its signal publishes nothing.
  * - Over HTTP, each of those engine calls publishes its own message (an envelope of three
  *   categories on a stage with quotas is three quota decisions), and a store failure adds one
- *   `store_failure` decision saying what `onStoreError` did.
+ *   `store_failure` decision saying what `onStoreError` did. The `lockout` option publishes one
+ *   message when it refuses a blocked key (`fromCache`: answered from the process's memory of
+ *   blocks); the `cardinality` option one per request that brings values.
  *
  * A call that fails (invalid configuration, store unavailable) publishes no decision: the
  * store failure is on `sluice:store`.
