@@ -22,7 +22,7 @@ import { decideItem, type ItemContext, NO_REFUSALS, watch } from './item-decisio
 import { configuredAnswer, limitedAnswer } from './limited-answer.js';
 import { type LimiterShared, limiterShared } from './limiter-shared.js';
 import { LocalFallback } from './local-fallback.js';
-import { countRefusal, lockoutLimit, publishLockoutDecision } from './lockout-stage.js';
+import { blockedSeconds, countRefusal, lockoutLimit } from './lockout-stage.js';
 import { settleByOutcome } from './outcome-counting.js';
 import { requestKey } from './request-key.js';
 import { type RequestOutcome, releaseLease, requestOutcome } from './request-outcome.js';
@@ -242,15 +242,14 @@ export class HttpLimiter {
       };
       watching = context;
       // A locked-out key is refused before any other rule, and nothing is counted.
-      const remembered = lockout === undefined ? 0 : lockout.engine.remembered(plan.lockoutKey!);
       const blockedFor =
-        lockout === undefined || remembered > 0
-          ? remembered
-          : await lockout.engine.blocked(plan.lockoutKey!);
-      if (blockedFor > 0 && decisionChannel.hasSubscribers) {
-        const scope = { shadow: shadow || lockout!.shadow, local, project };
-        publishLockoutDecision(lockout!, plan.lockoutKey!, remembered > 0, scope);
-      }
+        lockout === undefined
+          ? 0
+          : await blockedSeconds(
+              lockout,
+              plan.lockoutKey!,
+              decisionChannel.hasSubscribers ? { shadow, local, project } : ENGINE_SCOPE,
+            );
       let refusedWhole =
         blockedFor > 0 &&
         refuseWhole(

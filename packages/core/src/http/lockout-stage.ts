@@ -176,16 +176,35 @@ export async function countRefusal(
 }
 
 /**
- * Publishes on `sluice:decision` that the stage's lockout refused (or, in `scope.shadow`, would
- * have refused) `key` for `seconds`; `fromMemory` when this process's memory answered. Call it
- * only when the channel has subscribers.
+ * Seconds `key` stays locked out (0: not locked out): from this process's memory of blocks
+ * without a store call, else from the store. A block is published on `sluice:decision` as the
+ * lockout's refusal in `scope` (shadow when the stage or the lockout is), when it has
+ * subscribers.
  *
  * @example
  * ```ts
- * if (decisionChannel.hasSubscribers) publishLockoutDecision(stageLockout, key, true, scope);
+ * const seconds = await blockedSeconds(stageLockout, plan.lockoutKey, { shadow: false, local: false, project });
+ * if (seconds > 0) refusals.fill([lockoutLimit(stageLockout, seconds)]);
  * ```
  */
-export function publishLockoutDecision(
+export async function blockedSeconds(
+  lockout: StageLockout,
+  key: string,
+  scope: DecisionScope,
+): Promise<number> {
+  const remembered = lockout.engine.remembered(key);
+  const seconds = remembered > 0 ? remembered : await lockout.engine.blocked(key);
+  if (seconds > 0 && decisionChannel.hasSubscribers) {
+    publishLockoutDecision(lockout, key, remembered > 0, {
+      ...scope,
+      shadow: scope.shadow || lockout.shadow,
+    });
+  }
+  return seconds;
+}
+
+/** Publishes on `sluice:decision` that the lockout refused (or would have refused) `key`. */
+function publishLockoutDecision(
   lockout: StageLockout,
   key: string,
   fromMemory: boolean,
