@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { type Project, type QuotaConfig, Quotas } from '@sluice/core';
+import { Lockout, type LockoutOptions, type Project, type QuotaConfig, Quotas } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -56,6 +56,20 @@ interface JsonWindow {
 }
 
 const windowsOf = (run: Run) => (JSON.parse(run.stdout) as { windows: JsonWindow[] }).windows;
+
+interface JsonLockout {
+  key: string;
+  blocked: boolean;
+  retryAfter: number;
+  offences: number;
+  refusals: number;
+  lifted?: boolean;
+}
+
+const lockoutOf = (run: Run) => (JSON.parse(run.stdout) as { lockout: JsonLockout }).lockout;
+
+/** Two refusals within a minute block a key for a minute. */
+const lockoutOptions: LockoutOptions = { after: 2, withinSeconds: 60, blockSeconds: 60 };
 
 let sequence = 0;
 
@@ -164,7 +178,9 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
     expect(lines[3]).toMatch(/^7\s+p\s+project\s+42\s+60 s\s+\S+Z \*\s+\S+Z\s+2\s+0\s+2\s+\d+ s$/);
     const empty = await sluice('inspect', '--redis', url, '--project', '999', '--prefix', prefix);
     expect(empty.code).toBe(0);
-    expect(empty.stdout).toMatch(/^No counters found \(Redis time .+\)\.\n$/);
+    expect(empty.stdout).toMatch(
+      /^No counters found \(Redis time .+\)\.\nLockout of 999: not blocked, 0 offence\(s\), 0 refusal\(s\) kept\.\n$/,
+    );
   });
 
   it("reset clears the project's counters, so the engine admits it again, and leaves the organization's and the neighbour's", async () => {
@@ -200,6 +216,7 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
     const again = await sluice('reset', '--redis', url, '--project', '42', '--prefix', prefix);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Deleted 1 counter window\(s\)/);
+    expect(again.stdout).toMatch(/\nNo lockout of 42 to lift\.\n$/);
   });
 
   it('reset --key clears that key only; --include-organization clears the shared counters too', async () => {
@@ -283,6 +300,62 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
     expect((await other.getUsage(project)).map((u) => [u.used, u.held])).toEqual([[0, 0]]);
   });
 
+  it('inspect shows the lockout the engine holds for the project (or --key); reset lifts it, unless --keep-lockout', async () => {
+    const prefix = `cli${++sequence}-${kind}`;
+    const lockout = new Lockout(new RedisStore(client, { prefix }), lockoutOptions);
+    for (const key of ['42', '42', '420', 'alice', 'alice']) await lockout.recordRefusal(key);
+    const options = ['--redis', url, '--project', '42', '--prefix', prefix];
+
+    const inspect = await sluice('inspect', ...options, '--json');
+    expect(inspect.stderr).toBe('');
+    expect(windowsOf(inspect)).toEqual([]);
+    const shown = lockoutOf(inspect);
+    expect(shown).toEqual({
+      key: '42',
+      blocked: true,
+      retryAfter: shown.retryAfter,
+      offences: 1,
+      refusals: 0,
+    });
+    expect(shown.retryAfter).toBeGreaterThan(55);
+    expect(shown.retryAfter).toBeLessThanOrEqual(60);
+
+    // --keep-lockout shows the lockout and leaves it: the neighbour keeps its one refusal.
+    const kept = await sluice(
+      'reset',
+      '--redis',
+      url,
+      '--project',
+      '420',
+      '--prefix',
+      prefix,
+      '--keep-lockout',
+    );
+    expect(kept.stdout).toMatch(
+      /\nLockout of 420 left in place \(--keep-lockout\): not blocked, 0 offence\(s\), 1 refusal\(s\) kept\.\n$/,
+    );
+
+    const reset = await sluice('reset', ...options, '--json');
+    expect(reset.code).toBe(0);
+    expect(lockoutOf(reset)).toMatchObject({ key: '42', blocked: true, offences: 1, lifted: true });
+    // Another process (its own engine, no memory of the block) is answered 0 by the store; the
+    // engine that saw the block reads the store too, and finds no offence left.
+    const other = new Lockout(new RedisStore(client, { prefix }), lockoutOptions);
+    expect(await other.blocked('42')).toBe(0);
+    expect(await lockout.inspect('42')).toMatchObject({ blocked: false, offences: 0, refusals: 0 });
+    expect(await other.inspect('420')).toMatchObject({ blocked: false, refusals: 1 });
+    expect((await other.inspect('alice')).blocked).toBe(true);
+
+    // --key names the lockout key an app gives with `lockout.key`.
+    const byKey = await sluice('reset', ...options, '--key', 'alice');
+    expect(byKey.stdout).toMatch(
+      /\nLifted the lockout of alice \(it held: blocked for (5\d|60) s, 1 offence\(s\), 0 refusal\(s\) kept\)\.\n$/,
+    );
+    expect(
+      await new Lockout(new RedisStore(client, { prefix }), lockoutOptions).blocked('alice'),
+    ).toBe(0);
+  });
+
   it('ids that are not plain (separators, braces, control characters) are found, and printed escaped', async () => {
     const hostile = { id: 'a:b}{\u001b[31m\n', organizationId: 'org {x}' };
     const { prefix } = await engine([
@@ -318,7 +391,11 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
     expect(table.code).toBe(0);
     expect(table.stdout).not.toContain('\u001b');
     expect(table.stdout).toContain(JSON.stringify(hostile.id));
-    expect(table.stdout.trimEnd().split('\n')).toHaveLength(3);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toBe(
+      `Lockout of ${JSON.stringify(hostile.id)}: not blocked, 0 offence(s), 0 refusal(s) kept.`,
+    );
   });
 });
 
@@ -362,6 +439,10 @@ describe('sluice: bad arguments and a failing Redis', () => {
       '--include-organization needs --organization',
     ],
     [['inspect', 'reset', '--redis', 'redis://x', '--project', '1'], 'one command expected'],
+    [
+      ['inspect', '--redis', 'redis://x', '--project', '1', '--keep-lockout'],
+      '--keep-lockout applies to reset only',
+    ],
   ])('%j: exit 2, the reason and a usage line, no stack trace', async (args, reason) => {
     const run = await sluice(...args);
     expect(run.code).toBe(2);
@@ -380,6 +461,7 @@ describe('sluice: bad arguments and a failing Redis', () => {
       '--organization',
       '--key',
       '--include-organization',
+      '--keep-lockout',
       '--prefix',
       '--timeout',
       '--json',

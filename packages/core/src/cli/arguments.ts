@@ -15,11 +15,13 @@ export const DEFAULT_CLI_TIMEOUT_MS = 5000;
 export const USAGE = `Usage: sluice <inspect|reset> --redis URL --project ID [options]
 
 Reads (inspect) or clears (reset) the fixed-window quota counters sluice keeps in Redis for one
-project, or for one key with --key. Redis Cluster is detected from the URL's node.
+project, or for one key with --key, and the lockout of that project (or key). Redis Cluster is
+detected from the URL's node.
 
 Commands:
-  inspect                   list the counters and what each holds
-  reset                     delete the project's (or key's) counters, every window
+  inspect                   list the counters and what each holds, and show the lockout
+  reset                     delete the project's (or key's) counters, every window, and lift
+                            its lockout
 
 Options:
   --redis URL               redis:// or rediss:// URL of a node (required)
@@ -31,6 +33,7 @@ Options:
                             --organization; they count every project of the organization)
   --include-global          also list (inspect) or clear (reset) the global quotas' counters,
                             which count every project of every organization
+  --keep-lockout            reset: leave the lockout in place (it is shown, not lifted)
   --prefix P                the store's key prefix (default: ${DEFAULT_PREFIX})
   --timeout MS              give up on Redis after MS milliseconds (default: ${DEFAULT_CLI_TIMEOUT_MS})
   --json                    print JSON instead of a table
@@ -58,6 +61,8 @@ export interface CliCommand {
   readonly key: string | undefined;
   readonly includeOrganization: boolean;
   readonly includeGlobal: boolean;
+  /** reset: show the lockout without lifting it. */
+  readonly keepLockout: boolean;
   readonly prefix: string;
   readonly timeoutMs: number;
   readonly json: boolean;
@@ -127,6 +132,10 @@ export function parseCommandLine(argv: readonly string[]): CliCommand | 'help' {
   if (includeOrganization && organization === undefined) {
     throw new UsageError('--include-organization needs --organization');
   }
+  const keepLockout = values['keep-lockout'] === true;
+  if (keepLockout && command !== 'reset') {
+    throw new UsageError('--keep-lockout applies to reset only');
+  }
   const prefix = values.prefix ?? DEFAULT_PREFIX;
   if (!isValidPrefix(prefix)) {
     throw new UsageError(
@@ -147,6 +156,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand | 'help' {
     key,
     includeOrganization,
     includeGlobal: values['include-global'] === true,
+    keepLockout,
     prefix,
     timeoutMs,
     json: values.json === true,
@@ -165,6 +175,7 @@ function parse(argv: readonly string[]) {
       key: { type: 'string' },
       'include-organization': { type: 'boolean' },
       'include-global': { type: 'boolean' },
+      'keep-lockout': { type: 'boolean' },
       prefix: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },

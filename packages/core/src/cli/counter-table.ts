@@ -1,3 +1,5 @@
+import type { LockoutReport } from './lockout-report.js';
+import { printableId } from './printable-id.js';
 import type { CounterReport, CounterWindow } from './quota-counters.js';
 
 const HEADINGS = [
@@ -44,14 +46,15 @@ export function counterTable(report: CounterReport, command: 'inspect' | 'reset'
 }
 
 /**
- * A report as JSON: `{ time, windows: [...] }` with ISO times, one object per window.
+ * A report as JSON: `{ time, windows: [...], lockout }` with ISO times, one object per window,
+ * and the lockout (`lockout` is left out when not given).
  *
  * @example
  * ```ts
- * const { windows } = JSON.parse(counterJson(report));
+ * const { windows, lockout } = JSON.parse(counterJson(report, await readLockout(store, '42')));
  * ```
  */
-export function counterJson(report: CounterReport): string {
+export function counterJson(report: CounterReport, lockout?: LockoutReport): string {
   return `${JSON.stringify(
     {
       time: new Date(report.timeMs).toISOString(),
@@ -70,6 +73,7 @@ export function counterJson(report: CounterReport): string {
         expiresInMs: w.expiresInMs,
         keys: w.keys,
       })),
+      lockout,
     },
     null,
     2,
@@ -78,10 +82,10 @@ export function counterJson(report: CounterReport): string {
 
 function row(w: CounterWindow): string[] {
   return [
-    printable(w.organization),
-    printable(w.quota),
+    printableId(w.organization),
+    printableId(w.quota),
     w.scope,
-    printable(w.value),
+    printableId(w.value),
     `${w.windowSeconds} s`,
     `${iso(w.start)}${w.current ? ' *' : ''}`,
     iso(w.end),
@@ -95,11 +99,4 @@ function row(w: CounterWindow): string[] {
 /** Unix seconds as `2026-12-02T10:00:07Z`. */
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-/** An id as a table shows it: quoted and escaped when it holds a control character. */
-function printable(id: string): string {
-  // Ids come from requests; a raw escape sequence must not reach the operator's terminal.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-  return /[\u0000-\u001f\u007f-\u009f]/.test(id) || id === '' ? JSON.stringify(id) : id;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { RedisStore } from '../store/redis-store.js';
 import { type CliCommand, parseCommandLine, USAGE, USAGE_LINE, UsageError } from './arguments.js';
 import type { CounterTarget } from './counter-names.js';
 import { counterJson, counterTable } from './counter-table.js';
+import { actOnLockout, type LockoutAction, lockoutLine } from './lockout-report.js';
 import { deleteCounters, readCounters } from './quota-counters.js';
 import { connectRedis } from './redis-connection.js';
 
@@ -48,8 +50,18 @@ async function main(argv: readonly string[]): Promise<number> {
       command.command === 'inspect'
         ? await readCounters(redis, target)
         : await deleteCounters(redis, target);
+    // The lockout of the project (its id is the HTTP layer's default lockout key), or of --key.
+    const store = new RedisStore(redis.client, {
+      prefix: command.prefix,
+      timeoutMs: command.timeoutMs,
+    });
+    const action: LockoutAction =
+      command.command === 'inspect' ? 'show' : command.keepLockout ? 'keep' : 'lift';
+    const lockout = await actOnLockout(store, command.key ?? command.project, action);
     process.stdout.write(
-      command.json ? counterJson(report) : counterTable(report, command.command),
+      command.json
+        ? counterJson(report, lockout)
+        : counterTable(report, command.command) + lockoutLine(lockout, action),
     );
     return 0;
   } catch (error) {
