@@ -104,13 +104,7 @@ export class Lockout {
       atMs,
     );
     if (recorded.blockedMs > 0) this.#local.remember(key, recorded.blockedMs, atMs);
-    return {
-      blocked: recorded.blockedMs > 0,
-      retryAfter: recorded.blockedMs / 1000,
-      offences: recorded.offences,
-      refusals: recorded.refusals,
-      started: recorded.started,
-    };
+    return stateOf(recorded, recorded.started);
   }
 
   /**
@@ -160,13 +154,7 @@ export class Lockout {
       atMs,
     );
     if (status.blockedMs > 0) this.#local.remember(key, status.blockedMs, atMs);
-    return {
-      blocked: status.blockedMs > 0,
-      retryAfter: status.blockedMs / 1000,
-      offences: status.offences,
-      refusals: status.refusals,
-      started: false,
-    };
+    return stateOf(status, false);
   }
 
   /**
@@ -196,4 +184,13 @@ export class Lockout {
 /** The decision time of a call's options, in ms (undefined: the store's clock). */
 function callTime(call: LockoutCallOptions): number | undefined {
   return timestampMs(optionsObject('options', call, ['timestamp']).timestamp);
+}
+
+/** A store step's reply about a key, as the {@link LockoutState} callers read. */
+function stateOf(
+  reply: { readonly blockedMs: number; readonly offences: number; readonly refusals: number },
+  started: boolean,
+): LockoutState {
+  const { blockedMs, offences, refusals } = reply;
+  return { blocked: blockedMs > 0, retryAfter: blockedMs / 1000, offences, refusals, started };
 }
