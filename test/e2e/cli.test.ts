@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Lockout, type LockoutOptions, type Project, type QuotaConfig, Quotas } from '@sluice/core';
 import { RedisStore } from '@sluice/core/redis';
+import { periodicBoundaries } from '@sluice/test-support/models';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -35,6 +36,25 @@ function sluice(...args: string[]): Promise<Run> {
 
 const project: Project = { id: 42, organizationId: 7 };
 const neighbour: Project = { id: 420, organizationId: 7 };
+/**
+ * Where the windows of these tests start: those of `configs` for organization 7 (shifted 7 s,
+ * in both) and the global quota's (on the minute). A test starts at least
+ * {@link WINDOW_MARGIN_MS} before the next one, so the counters it fills are still the current
+ * ones when the CLI reads or clears them and the engine decides again.
+ */
+const windowStarts = periodicBoundaries([
+  { periodMs: 60_000, offsetMs: 7000 },
+  { periodMs: 3_600_000, offsetMs: 7000 },
+  { periodMs: 60_000 },
+]);
+const WINDOW_MARGIN_MS = 10_000;
+
+/** Waits, when a window starts within {@link WINDOW_MARGIN_MS}, until it has started. */
+async function clearOfWindowStarts(): Promise<void> {
+  const now = Date.now();
+  const start = windowStarts(now, now + WINDOW_MARGIN_MS);
+  if (start !== undefined) await new Promise((r) => setTimeout(r, start - now + 100));
+}
 const configs: QuotaConfig[] = [
   { id: 'p', scope: 'project', limit: 5, windowSeconds: 60, reasonCode: 'project_quota' },
   { id: 'k', scope: 'key', limit: 3, windowSeconds: 60, reasonCode: 'key_quota' },
@@ -95,6 +115,7 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
 
   /** An engine on its own prefix, with `n` requests of `p` (and of `key`) admitted. */
   async function engine(requests: Array<[Project, number, string?]>) {
+    await clearOfWindowStarts();
     const prefix = `cli${++sequence}-${kind}`;
     const quotas = new Quotas({
       store: new RedisStore(client, { prefix }),
@@ -264,6 +285,7 @@ describe.each(['redis', 'cluster'] as const)('sluice inspect|reset on %s', (kind
   });
 
   it('--include-global lists and clears the global quotas counters, which a plain reset leaves', async () => {
+    await clearOfWindowStarts();
     const prefix = `cli${++sequence}-${kind}`;
     const global: QuotaConfig = {
       id: 'all',
