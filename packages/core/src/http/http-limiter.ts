@@ -6,7 +6,7 @@ import {
   isStoreUnavailable,
   type StoreUnavailableError,
 } from '../errors.js';
-import { decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
+import { decisionScope } from '../metrics/decision-channel.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { type Answer, errorAnswer, formatRateLimits } from './answers.js';
@@ -245,11 +245,7 @@ export class HttpLimiter {
       const blockedFor =
         lockout === undefined
           ? 0
-          : await blockedSeconds(
-              lockout,
-              plan.lockoutKey!,
-              decisionChannel.hasSubscribers ? { shadow, local, project } : ENGINE_SCOPE,
-            );
+          : await blockedSeconds(lockout, plan.lockoutKey!, decisionScope(shadow, local, project));
       let refusedWhole =
         blockedFor > 0 &&
         refuseWhole(
@@ -260,9 +256,7 @@ export class HttpLimiter {
           lockout!.shadow || shadow,
         );
       if (concurrency !== undefined && !refusedWhole) {
-        const scope = decisionChannel.hasSubscribers
-          ? { shadow: shadow || concurrency.shadow, local, project }
-          : ENGINE_SCOPE;
+        const scope = decisionScope(shadow || concurrency.shadow, local, project);
         lease = await acquireSlot(concurrency, plan.slotKey!, scope);
         if (lease === null) {
           // A concurrency limit in shadow lets the request go on without a slot, reported.
@@ -279,7 +273,7 @@ export class HttpLimiter {
         }
       }
       if (!refusedWhole && cardinality !== undefined) {
-        const scope = decisionChannel.hasSubscribers ? { shadow, local, project } : ENGINE_SCOPE;
+        const scope = decisionScope(shadow, local, project);
         const limit = await decideCardinality(cardinality, plan.cardinality!, scope);
         refusedWhole =
           limit !== undefined && refuseWhole(context, items, refusals, limit, cardinality.shadow);

@@ -1,4 +1,4 @@
-import { decisionChannel, ENGINE_SCOPE } from '../metrics/decision-channel.js';
+import { decisionScope } from '../metrics/decision-channel.js';
 import type { Project } from '../quotas/quota-config.js';
 import type { ExceededLimit } from '../quotas/rate-limit.js';
 import { checkAndUseQuotasIn } from '../sliding-window/sliding-window-rate-limiter.js';
@@ -108,15 +108,13 @@ export async function decideItem(
   const { windows } = engines;
   if (windows === undefined || item.quantity === 0) return NO_REFUSALS;
   // The scope of the decision message is built only for a subscriber of `sluice:decision`.
-  const scope = decisionChannel.hasSubscribers
-    ? {
-        shadow: shadow || windows.shadow,
-        local: context.local,
-        project,
-        reason: windows.reasonCode,
-        ...(item.category === undefined ? {} : { category: item.category }),
-      }
-    : ENGINE_SCOPE;
+  const scope = decisionScope(
+    shadow || windows.shadow,
+    context.local,
+    project,
+    windows.reasonCode,
+    item.category,
+  );
   const [grant] = await checkAndUseQuotasIn(
     windows.limiter,
     [{ prefix: context.prefix!, requested: item.quantity, quotas: windows.quotas }],

@@ -162,6 +162,30 @@ export interface DecisionScope {
 export const ENGINE_SCOPE: DecisionScope = Object.freeze({ shadow: false, local: false });
 
 /**
+ * The scope a caller hands an engine for one decision: what it says (`shadow`, `local`, the
+ * project and, where given, the reason and category) when `sluice:decision` has a subscriber,
+ * and the shared {@link ENGINE_SCOPE} otherwise, so nothing is built for nobody.
+ *
+ * @example
+ * ```ts
+ * const lease = await acquireSlot(concurrency, slotKey, decisionScope(shadow, local, project));
+ * ```
+ */
+export function decisionScope(
+  shadow: boolean,
+  local: boolean,
+  project: Project,
+  reason?: string,
+  category?: string,
+): DecisionScope {
+  if (!decisionChannel.hasSubscribers) return ENGINE_SCOPE;
+  if (reason === undefined) return { shadow, local, project };
+  return category === undefined
+    ? { shadow, local, project, reason }
+    : { shadow, local, project, reason, category };
+}
+
+/**
  * `refused`, or `shadow_refused` when the refusal is not enforced.
  *
  * @example
