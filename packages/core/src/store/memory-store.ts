@@ -129,6 +129,11 @@ export class MemoryStore implements Store {
    */
   runNow<A, R>(operation: Operation<A, R>, args: A, timestampMs?: number): R {
     if (storeChannel.hasSubscribers) return this.#timedStep(operation, args, timestampMs);
+    return this.#step(operation, args, timestampMs);
+  }
+
+  /** One step of `operation` on the map, at `timestampMs` or the store's clock. */
+  #step<A, R>(operation: Operation<A, R>, args: A, timestampMs: number | undefined): R {
     const now = this.#clock();
     this.#now = now;
     return operation.decode(operation.memory(this.#state, args, timestampMs ?? now), args);
@@ -139,9 +144,7 @@ export class MemoryStore implements Store {
     const startedAt = performance.now();
     let result: R;
     try {
-      const now = this.#clock();
-      this.#now = now;
-      result = operation.decode(operation.memory(this.#state, args, timestampMs ?? now), args);
+      result = this.#step(operation, args, timestampMs);
     } catch (error) {
       publishStoreCall('memory', operation.name, startedAt, error);
       throw error;
