@@ -63,9 +63,6 @@ export interface StageCardinality {
  * ```
  */
 export function validateCardinalityOption(cardinality: CardinalityHttpOptions): void {
-  if (cardinality === null || typeof cardinality !== 'object' || Array.isArray(cardinality)) {
-    throw new InvalidConfiguration('cardinality', cardinality, 'an object');
-  }
   optionsObject('cardinality', cardinality, CARDINALITY_OPTION_NAMES);
   for (const name of ['scope', 'values'] as const) {
     if (typeof cardinality[name] !== 'function') {

@@ -8,7 +8,8 @@ import type { Store } from '../store/store.js';
 import { headerToken, optionalBoolean } from '../validate.js';
 import type { LockoutHttpOptions } from './http-options.js';
 import type { SluiceRequest } from './http-request.js';
-import { LOCKOUT_OPTION_NAMES } from './option-names.js';
+import { LOCKOUT_HTTP_OPTION_NAMES } from './option-names.js';
+import { optionalFunction } from './stage-validation.js';
 
 /**
  * Reason code of a request refused because its key is locked out, unless `lockout.reasonCode`
@@ -54,22 +55,11 @@ export interface StageLockout {
  * ```
  */
 export function validateLockoutOption(lockout: LockoutHttpOptions): void {
-  resolveLockoutOptions(lockout, 'lockout', HTTP_ONLY);
-  if (lockout.key !== undefined && typeof lockout.key !== 'function') {
-    throw new InvalidConfiguration(
-      'lockout.key',
-      lockout.key,
-      'a function (req, project) => string',
-    );
-  }
+  resolveLockoutOptions(lockout, 'lockout', LOCKOUT_HTTP_OPTION_NAMES);
+  optionalFunction('lockout.key', lockout.key);
   if (lockout.reasonCode !== undefined) headerToken('lockout.reasonCode', lockout.reasonCode);
   optionalBoolean('lockout.shadow', lockout.shadow);
 }
-
-/** The `lockout` options that are the HTTP layer's, not the engine's. */
-const HTTP_ONLY = LOCKOUT_OPTION_NAMES.filter(
-  (name) => name === 'key' || name === 'reasonCode' || name === 'shadow',
-);
 
 /** The lockout key when `lockout.key` is not given: the project id. */
 function projectLockoutKey(_req: SluiceRequest, project: Project): string {

@@ -1,3 +1,4 @@
+import { LOCKOUT_ENGINE_OPTION_NAMES } from '../lockout/lockout-options.js';
 // The option names the HTTP layer knows; `optionsObject` (validate.ts) rejects any other.
 import type {
   CardinalityHttpOptions,
@@ -76,6 +77,17 @@ export const CONCURRENCY_OPTION_NAMES: readonly (keyof ConcurrencyOptions)[] = [
 ];
 
 /**
+ * The options of `lockout` that are the HTTP layer's own (the rest are the `Lockout`
+ * engine's, {@link LOCKOUT_ENGINE_OPTION_NAMES}).
+ *
+ * @example
+ * ```ts
+ * LOCKOUT_HTTP_OPTION_NAMES.includes('key'); // true
+ * ```
+ */
+export const LOCKOUT_HTTP_OPTION_NAMES = ['key', 'reasonCode', 'shadow'] as const;
+
+/**
  * The options of `lockout`.
  *
  * @example
@@ -84,15 +96,8 @@ export const CONCURRENCY_OPTION_NAMES: readonly (keyof ConcurrencyOptions)[] = [
  * ```
  */
 export const LOCKOUT_OPTION_NAMES: readonly (keyof LockoutHttpOptions)[] = [
-  'after',
-  'withinSeconds',
-  'blockSeconds',
-  'backoff',
-  'maxBlockSeconds',
-  'forgetSeconds',
-  'key',
-  'reasonCode',
-  'shadow',
+  ...LOCKOUT_ENGINE_OPTION_NAMES,
+  ...LOCKOUT_HTTP_OPTION_NAMES,
 ];
 
 /**

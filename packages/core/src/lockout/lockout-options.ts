@@ -91,7 +91,15 @@ export interface ResolvedLockoutOptions {
   readonly forgetMs: number;
 }
 
-const KNOWN: readonly (keyof LockoutOptions)[] = [
+/**
+ * The options `Lockout` takes; any other throws `InvalidConfiguration` naming it.
+ *
+ * @example
+ * ```ts
+ * LOCKOUT_ENGINE_OPTION_NAMES.includes('blockDuration' as never); // false: rate-limiter-flexible's name
+ * ```
+ */
+export const LOCKOUT_ENGINE_OPTION_NAMES: readonly (keyof LockoutOptions)[] = [
   'after',
   'withinSeconds',
   'blockSeconds',
@@ -122,7 +130,10 @@ export function resolveLockoutOptions(
     throw new InvalidConfiguration(path, options, 'a lockout options object');
   }
   const name = (option: string) => (path === 'options' ? option : `${path}.${option}`);
-  optionsObject(path, options, [...KNOWN, ...(extra as (keyof LockoutOptions)[])]);
+  optionsObject(path, options, [
+    ...LOCKOUT_ENGINE_OPTION_NAMES,
+    ...(extra as (keyof LockoutOptions)[]),
+  ]);
   const after = integerAtLeast(name('after'), options.after, 1);
   if (after > MAX_LOCKOUT_AFTER) {
     throw new InvalidConfiguration(
